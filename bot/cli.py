@@ -1,0 +1,147 @@
+"""`imagebot`: shell | run | ask | serve | socket | worker. Thin: it only wires."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from bot.commands import Context, dispatch
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
+from bot.logs import configure_logging
+from bot.reply import Reply, render_text
+from bot.services import Services
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"imagebot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imagebot", description="Docker images and AMIs from Slack or a terminal.")
+    sub = parser.add_subparsers(dest="mode", required=True, metavar="MODE")
+
+    shell = sub.add_parser("shell", help="interactive prompt running the same commands as Slack")
+    _local_options(shell)
+    shell.set_defaults(func=cmd_shell)
+
+    run = sub.add_parser("run", help='run one command, e.g. imagebot run "/image help"')
+    run.add_argument("text", help="the command text, with or without /image")
+    run.add_argument("--json", action="store_true", help="print the reply as JSON")
+    _local_options(run)
+    run.set_defaults(func=cmd_run)
+
+    ask = sub.add_parser("ask", help='ask the knowledge base, e.g. imagebot ask "what is an AMI?"')
+    ask.add_argument("question", nargs="+")
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.set_defaults(func=cmd_ask)
+
+    sub.add_parser("serve", help="Slack HTTP mode on $PORT").set_defaults(func=cmd_serve)
+    sub.add_parser("socket", help="Slack Socket Mode").set_defaults(func=cmd_socket)
+    sub.add_parser("worker", help="run the job worker").set_defaults(func=cmd_worker)
+    return parser
+
+
+def _local_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sandbox", action="store_true", help="in-memory AWS (moto) and Redis; no account needed")
+    parser.add_argument("--user", default="U_LOCAL", help="Slack user id to act as (default U_LOCAL)")
+    parser.add_argument("--channel", default="C_LOCAL", help="Slack channel id to act in (default C_LOCAL)")
+
+
+def _local_context(args: argparse.Namespace) -> Context:
+    if args.sandbox:
+        from bot.sandbox import build_sandbox
+
+        settings, services, _aws = build_sandbox()
+    else:
+        settings = load_settings()
+        services = Services(settings)
+    configure_logging(settings.log_level, settings.secrets())
+    return Context(settings, services, user_id=args.user, channel_id=args.channel, transport="shell")
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    from bot.shell import repl
+
+    return repl(_local_context(args))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    reply = dispatch(_local_context(args), args.text)
+    _print_reply(reply, as_json=args.json)
+    return 0 if reply.ok else 1
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from handlers.ask import ask_json
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.secrets())
+    question = " ".join(args.question)
+    if args.json:
+        result = ask_json(question)
+        print(json.dumps(result, indent=2))
+        return 0 if result["matched"] else 1
+    ctx = Context(settings, Services(settings), transport="shell")
+    reply = dispatch(ctx, f"ask {json.dumps(question)}")
+    _print_reply(reply, as_json=False)
+    return 0 if reply.ok else 1
+
+
+def _print_reply(reply: Reply, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(reply.to_json(), indent=2))
+    else:
+        print(render_text(reply, color=sys.stdout.isatty()))
+
+
+def _slack_settings(*required: str) -> Settings:
+    settings = load_settings()
+    settings.require(*required)
+    configure_logging(settings.log_level, settings.secrets())
+    return settings
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import waitress
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    from bot.slack import build_app
+
+    settings = _slack_settings("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    app = build_app(settings, Services(settings))
+    waitress.serve(SlackRequestHandler(app), host="0.0.0.0", port=settings.port, threads=8)
+    return 0
+
+
+def cmd_socket(args: argparse.Namespace) -> int:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.slack import build_app
+
+    settings = _slack_settings("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    app = build_app(settings, Services(settings), socket_mode=True)
+    assert settings.slack_app_token is not None
+    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from bot.jobs import run_worker
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.secrets())
+    return run_worker(settings, Services(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

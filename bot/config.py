@@ -1,0 +1,86 @@
+"""Settings: read from the environment once, validated, frozen.
+
+Every variable the bot reads is a field here, with its default and meaning;
+the README's configuration table is written from this class.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """The bot's whole configuration. Build it with `load_settings()`."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+    port: int = Field(3000, alias="PORT", ge=1, le=65535)
+
+    redis_url: str = Field("redis://localhost:6379/0", alias="REDIS_URL")
+    job_retention_days: int = Field(7, alias="IMAGEBOT_JOB_RETENTION_DAYS", ge=1)
+
+    aws_region: str = Field(
+        "us-east-1",
+        validation_alias=AliasChoices("IMAGEBOT_DEFAULT_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+    aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
+    aws_retry_mode: Literal["standard", "adaptive", "legacy"] = Field("standard", alias="AWS_RETRY_MODE")
+    aws_max_attempts: int = Field(5, alias="AWS_MAX_ATTEMPTS", ge=1, le=20)
+
+    docker_host: str | None = Field(None, alias="DOCKER_HOST")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="IMAGEBOT_LOG_LEVEL")
+    sandbox: bool = Field(False, alias="IMAGEBOT_SANDBOX")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url_ends_with_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    def secrets(self) -> list[str]:
+        """Every secret value configured, so logs and replies can be scrubbed of them."""
+        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        return [v.get_secret_value() for v in values if v and v.get_secret_value()]
+
+    def require(self, *names: str) -> None:
+        """Fail with one clear message when a variable a mode needs is unset."""
+        missing = [n for n in names if not getattr(self, _field_of(n))]
+        if missing:
+            raise ConfigError(f"{', '.join(missing)} must be set for this mode (see .env.example and the README).")
+
+
+def _field_of(env_name: str) -> str:
+    for name, info in Settings.model_fields.items():
+        if info.alias == env_name:
+            return name
+    raise KeyError(env_name)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; a bad value becomes one ConfigError naming the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        info = Settings.model_fields.get(field)
+        name = info.alias if info and info.alias else field.upper()
+        raise ConfigError(f"Configuration error: {name}: {first['msg']}.") from None

@@ -1,0 +1,120 @@
+"""The sandbox: the whole bot with no AWS account, no Redis and no Slack.
+
+AWS is moto's server on a loopback port inside this process, seeded with a
+small but realistic estate; Redis is fakeredis in memory; Docker is the real
+engine when one answers. Nothing here is used outside `--sandbox`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from bot.config import Settings, load_settings
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+ACCOUNT = "123456789012"
+HOME_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class DemoImage:
+    name: str
+    copies: tuple[str, ...] = ()
+    state: str = "available"
+    deprecated_at: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+
+
+ESTATE = (
+    DemoImage("web-base-2026.11.20", ("eu-west-1", "us-west-2", "ap-southeast-2"), tags=(("team", "web"),)),
+    DemoImage("api-golden-2026.11.02", ("eu-west-1",), tags=(("team", "api"),)),
+    DemoImage("batch-worker-2026.11.23", state="pending", tags=(("team", "data"),)),
+    DemoImage("legacy-app-2024.03.01", ("eu-west-1",), deprecated_at="2025-03-01T00:00:00.000Z"),
+    DemoImage("ml-gpu-2026.09.15", tags=(("team", "ml"),)),
+)
+
+
+class SandboxAws:
+    """moto's server in a thread on 127.0.0.1, with the demo estate seeded."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.server.start()
+        host, port = self.server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def sandbox_settings(endpoint_url: str) -> Settings:
+    """Settings for the sandbox: fake credentials, the local moto endpoint."""
+    # Real credentials must never be sent anywhere from the sandbox, not even to moto.
+    os.environ["AWS_ACCESS_KEY_ID"] = "sandbox"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "sandbox"
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(name, None)
+    return load_settings(
+        AWS_ENDPOINT_URL=endpoint_url,
+        IMAGEBOT_DEFAULT_REGION=HOME_REGION,
+        IMAGEBOT_SANDBOX=True,
+        REDIS_URL="redis://sandbox/0",
+    )
+
+
+def seed_estate(services: Services) -> dict[str, str]:
+    """Create the demo AMIs and their region copies; returns name -> home AMI id."""
+    ec2 = services.ec2(HOME_REGION)
+    base = ec2.describe_images(Owners=["amazon"], Filters=[{"Name": "name", "Values": ["amzn2-ami-hvm-*x86_64*"]}])
+    base_id = base["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=base_id, MinCount=1, MaxCount=1, InstanceType="t3.micro")
+    instance_id = instance["Instances"][0]["InstanceId"]
+    ids: dict[str, str] = {}
+    for image in ESTATE:
+        tags = [{"Key": k, "Value": v} for k, v in image.tags]
+        spec = [{"ResourceType": "image", "Tags": tags}] if tags else []
+        ami_id = ec2.create_image(InstanceId=instance_id, Name=image.name, TagSpecifications=spec)["ImageId"]
+        ids[image.name] = ami_id
+        _set_fields(HOME_REGION, ami_id, state=image.state, deprecation_time=image.deprecated_at)
+        for region in image.copies:
+            copy_id = services.ec2(region).copy_image(
+                SourceImageId=ami_id, SourceRegion=HOME_REGION, Name=image.name, CopyImageTags=True
+            )["ImageId"]
+            _set_fields(
+                region,
+                copy_id,
+                source_image_id=ami_id,
+                source_image_region=HOME_REGION,
+                deprecation_time=image.deprecated_at,
+            )
+    ec2.terminate_instances(InstanceIds=[instance_id])
+    return ids
+
+
+def _set_fields(region: str, ami_id: str, **fields: Any) -> None:
+    """Fields real EC2 returns that moto's API cannot set (state, source, deprecation)."""
+    from moto.ec2.models import ec2_backends
+
+    ami = ec2_backends[ACCOUNT][region].amis[ami_id]
+    for name, value in fields.items():
+        if value is not None:
+            setattr(ami, name, value)
+
+
+def build_sandbox() -> tuple[Settings, Services, SandboxAws]:
+    """Start moto, seed the estate, and return settings and services wired to them."""
+    import fakeredis
+
+    aws = SandboxAws()
+    settings = sandbox_settings(aws.endpoint_url)
+    services = Services(settings, redis_client=fakeredis.FakeRedis())
+    seed_estate(services)
+    return settings, services, aws

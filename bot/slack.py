@@ -1,0 +1,138 @@
+"""The Slack transport: a Bolt app that acks at once and renders Replies.
+
+Every `/image` request is acknowledged within Slack's three seconds: quick
+commands answer in the ack itself; slow ones (AWS or Docker look-ups) ack
+with a short "working on it" and answer through `respond()` when done.
+@mentions and DMs are questions for `/image ask`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
+
+from slack_bolt import Ack, App, Respond, Say
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from bot.commands import PREFIX, Command, Context, Registry, execute, parse
+from bot.config import Settings
+from bot.errors import CommandError
+from bot.reply import Reply
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+ACTION = re.compile(r"^imagebot\.")
+
+
+def web_client(settings: Settings) -> WebClient:
+    """A Web API client that retries rate limits (429) and dropped connections."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5), ConnectionErrorRetryHandler(max_retry_count=2)],
+    )
+
+
+def message_payload(reply: Reply) -> dict[str, Any]:
+    """Arguments for ack(), respond() or say(): the same Reply in every Slack path."""
+    return {"text": reply.text, "blocks": reply.to_blocks()}
+
+
+def build_app(
+    settings: Settings,
+    services: Services,
+    registry: Registry | None = None,
+    *,
+    socket_mode: bool = False,
+    verify_token: bool = True,
+) -> App:
+    """The Bolt app for these settings and services; wires listeners, holds no logic."""
+    from handlers import REGISTRY
+
+    registry = registry or REGISTRY
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+    app = App(
+        client=web_client(settings),
+        signing_secret=secret,
+        request_verification_enabled=not socket_mode,
+        token_verification_enabled=verify_token,
+        raise_error_for_unhandled_request=False,
+    )
+
+    def context_for(user: str, channel: str) -> Context:
+        return Context(settings, services, user_id=user, channel_id=channel, transport="slack", registry=registry)
+
+    @app.command(PREFIX)
+    def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ctx = context_for(command.get("user_id", ""), command.get("channel_id", ""))
+        try:
+            cmd = parse(command.get("text", ""), registry)
+        except CommandError as exc:
+            ack(response_type="ephemeral", **message_payload(Reply.error(exc.message)))
+            return
+        spec = registry.get(cmd.name)
+        if spec is not None and spec.slow:
+            ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Working on `{PREFIX} {cmd.name}`…")
+            reply = execute(ctx, cmd)
+            respond(response_type=_response_type(reply), replace_original=False, **message_payload(reply))
+            return
+        reply = execute(ctx, cmd)
+        ack(response_type=_response_type(reply), **message_payload(reply))
+
+    @app.event("app_mention")
+    def on_mention(event: dict[str, Any], say: Say) -> None:
+        ctx = context_for(event.get("user", ""), event.get("channel", ""))
+        reply = answer(ctx, MENTION.sub("", event.get("text", "")))
+        say(thread_ts=event.get("thread_ts") or event.get("ts"), **message_payload(reply))
+
+    @app.event("message")
+    def on_message(event: dict[str, Any], say: Say) -> None:
+        if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+            return
+        ctx = context_for(event.get("user", ""), event.get("channel", ""))
+        reply = answer(ctx, event.get("text", ""))
+        say(thread_ts=event.get("thread_ts"), **message_payload(reply))
+
+    @app.action(ACTION)
+    def on_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        ctx = context_for(body.get("user", {}).get("id", ""), body.get("channel", {}).get("id", ""))
+        reply, response_type, replace = run_action(ctx, action, registry)
+        respond(response_type=response_type, replace_original=replace, **message_payload(reply))
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        ref = uuid.uuid4().hex[:8]
+        log.error("unhandled error in a Slack listener", exc_info=error, extra={"ref": ref, "type": body.get("type")})
+
+    return app
+
+
+def answer(ctx: Context, text: str) -> Reply:
+    """A free-form message (mention or DM): a question for `ask`, or help when empty."""
+    text = text.strip()
+    if not text or text.lower() in ("help", "?"):
+        return execute(ctx, Command(name="help"))
+    return execute(ctx, Command(name="ask", args=(text,), text=f"{PREFIX} ask {text}"))
+
+
+def run_action(ctx: Context, action: dict[str, Any], registry: Registry) -> tuple[Reply, str, bool]:
+    """A button click: `imagebot.run` runs its command privately; `imagebot.share` posts it in channel."""
+    value = action.get("value") or ""
+    try:
+        reply = execute(ctx, parse(value, registry))
+    except CommandError as exc:
+        return Reply.error(exc.message), "ephemeral", False
+    if action.get("action_id") == "imagebot.share":
+        return reply, "in_channel", False
+    return reply, "ephemeral", False
+
+
+def _response_type(reply: Reply) -> str:
+    return "ephemeral" if reply.ephemeral else "in_channel"

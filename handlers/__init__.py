@@ -1,0 +1,14 @@
+"""Slack-free subcommand handlers: (Context, Command) -> Reply.
+
+The registry below is the one list of subcommands: adding one is a handler
+module, one line here, and its tests.
+"""
+
+from bot.commands import Registry
+from handlers import help
+
+REGISTRY = Registry(
+    [
+        help.show_help,
+    ]
+)

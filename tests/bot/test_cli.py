@@ -1,0 +1,43 @@
+import json
+import os
+import subprocess
+import sys
+
+from slack_sdk.models.blocks import Block
+
+
+def imagebot(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
+
+
+def test_run_help_lists_the_subcommands():
+    proc = imagebot("run", "/image help")
+    assert proc.returncode == 0, proc.stderr
+    assert "/image help" in proc.stdout and "List every subcommand" in proc.stdout
+
+
+def test_run_a_typo_suggests_and_fails():
+    proc = imagebot("run", "/image hlep")
+    assert proc.returncode == 1
+    assert "Did you mean `/image help`?" in proc.stdout
+
+
+def test_run_json_prints_blocks_slack_accepts():
+    proc = imagebot("run", "/image help", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["ephemeral"] is True and "/image help" in data["text"]
+    for raw in data["blocks"]:
+        Block.parse(raw).validate_json()
+
+
+def test_malformed_configuration_is_one_clear_line():
+    proc = imagebot("run", "/image help", env={"IMAGEBOT_LOG_LEVEL": "LOUD"})
+    assert proc.returncode == 2
+    assert "IMAGEBOT_LOG_LEVEL" in proc.stderr and "Traceback" not in proc.stderr

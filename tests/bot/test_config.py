@@ -1,0 +1,39 @@
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import load_settings
+from bot.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    "env, name",
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        ({"AWS_RETRY_MODE": "sometimes"}, "AWS_RETRY_MODE"),
+        ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
+    ],
+)
+def test_a_malformed_variable_is_named(monkeypatch, env, name):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert str(err.value).startswith(f"Configuration error: {name}:")
+
+
+def test_missing_slack_tokens_stop_serve_with_one_line(monkeypatch):
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("SLACK_")}
+    proc = subprocess.run([sys.executable, "-m", "bot.cli", "serve"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "imagebot: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET must be set for this mode (see .env.example and the README)."
+    ]
+
+
+def test_secrets_are_listed_for_scrubbing():
+    s = load_settings(SLACK_BOT_TOKEN="xoxb-1234567890", SLACK_SIGNING_SECRET="abcdef123456")
+    assert set(s.secrets()) == {"xoxb-1234567890", "abcdef123456"}
+    assert "xoxb-1234567890" not in repr(s)

@@ -1,0 +1,128 @@
+import json
+import time
+
+from tests.support.signing import action_body, event_body, send, slash_command_body
+
+
+def test_signed_slash_command_is_answered_in_the_ack(app, slack_api):
+    resp = send(app, slash_command_body("help", slack_api.response_url()))
+    assert resp.status == 200
+    body = json.loads(resp.body)
+    assert body["response_type"] == "ephemeral"
+    assert "/image help" in body["text"]
+    assert body["blocks"][0]["type"] == "header"
+
+
+def test_forged_signature_is_rejected(app, slack_api):
+    resp = send(app, slash_command_body("help", slack_api.response_url()), signature="v0=" + "0" * 64)
+    assert resp.status == 401
+
+
+def test_wrong_secret_is_rejected(app, slack_api):
+    resp = send(app, slash_command_body("help", slack_api.response_url()), secret="not-the-secret")
+    assert resp.status == 401
+
+
+def test_stale_timestamp_is_rejected(app, slack_api):
+    resp = send(app, slash_command_body("help", slack_api.response_url()), timestamp=int(time.time()) - 60 * 10)
+    assert resp.status == 401
+
+
+def test_bad_command_gets_a_friendly_ephemeral_error(app, slack_api):
+    resp = send(app, slash_command_body("hlep", slack_api.response_url()))
+    body = json.loads(resp.body)
+    assert resp.status == 200 and body["response_type"] == "ephemeral"
+    assert "Did you mean `/image help`?" in body["text"]
+
+
+def test_mention_is_answered_in_its_thread(app, slack_api):
+    event = {
+        "type": "app_mention",
+        "user": "U0USER",
+        "channel": "C0CHAN",
+        "ts": "1700000000.000200",
+        "text": "<@U0BOT> help",
+    }
+    resp = send(app, event_body(event), json_body=True)
+    assert resp.status == 200
+    call = slack_api.wait_for("chat.postMessage")[0]
+    assert call.body["channel"] == "C0CHAN"
+    assert call.body["thread_ts"] == "1700000000.000200"
+    assert "/image help" in call.body["text"]
+
+
+def test_direct_message_is_answered_in_the_dm(app, slack_api):
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "user": "U0USER",
+        "channel": "D0DM",
+        "ts": "1700000000.000300",
+        "text": "help",
+    }
+    send(app, event_body(event), json_body=True)
+    call = slack_api.wait_for("chat.postMessage")[0]
+    assert call.body["channel"] == "D0DM"
+    assert "thread_ts" not in call.body
+
+
+def test_the_bots_own_messages_are_ignored(app, slack_api):
+    event = {
+        "type": "message",
+        "channel_type": "im",
+        "bot_id": "B0BOT",
+        "channel": "D0DM",
+        "ts": "1700000000.000400",
+        "text": "help",
+    }
+    send(app, event_body(event), json_body=True)
+    time.sleep(0.3)
+    assert slack_api.calls_to("chat.postMessage") == []
+
+
+def test_a_rate_limited_post_is_retried_not_lost(app, slack_api):
+    slack_api.fail_next("chat.postMessage", status=429, retry_after=1)
+    event = {
+        "type": "app_mention",
+        "user": "U0USER",
+        "channel": "C0CHAN",
+        "ts": "1700000000.000500",
+        "text": "<@U0BOT> help",
+    }
+    send(app, event_body(event), json_body=True)
+    calls = slack_api.wait_for("chat.postMessage", count=2)
+    assert calls[0].body == calls[1].body
+
+
+def test_button_runs_its_command_through_response_url(app, slack_api):
+    resp = send(app, action_body("imagebot.run", "/image help help", slack_api.response_url("btn")))
+    assert resp.status == 200
+    call = slack_api.wait_for("response_url")[0]
+    assert call.path == "/response/btn"
+    assert "Usage" in call.body["text"] and call.body["response_type"] == "ephemeral"
+
+
+def test_share_button_posts_in_channel(app, slack_api):
+    send(app, action_body("imagebot.share", "/image help", slack_api.response_url("share")))
+    call = slack_api.wait_for("response_url")[0]
+    assert call.body["response_type"] == "in_channel"
+
+
+def test_slow_command_acks_at_once_and_answers_through_response_url(settings, services, slack_api):
+    from bot.commands import Registry, subcommand
+    from bot.reply import Reply
+    from bot.slack import build_app
+
+    @subcommand("lookup", usage="/image lookup", example="/image lookup", slow=True)
+    def lookup(ctx, cmd):
+        """A slow look-up."""
+        time.sleep(0.5)
+        return Reply.message("looked it up")
+
+    app = build_app(settings, services, Registry([lookup]))
+    started = time.monotonic()
+    resp = send(app, slash_command_body("lookup", slack_api.response_url("slow")))
+    assert time.monotonic() - started < 0.4
+    assert "Working on `/image lookup`" in json.loads(resp.body)["text"]
+    call = slack_api.wait_for("response_url")[0]
+    assert call.body["text"] == "looked it up" and call.body["replace_original"] is False

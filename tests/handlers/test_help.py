@@ -1,0 +1,24 @@
+from bot.commands import dispatch
+from handlers import REGISTRY
+
+
+def test_help_lists_every_subcommand_with_its_summary(ctx):
+    reply = dispatch(ctx, "/image help")
+    for spec in REGISTRY.commands():
+        assert f"/image {spec.name}" in reply.text
+        assert spec.summary in reply.text
+
+
+def test_every_subcommand_has_a_summary_usage_and_example():
+    for spec in REGISTRY.commands():
+        assert spec.summary and spec.usage.startswith("/image ") and spec.example.startswith("/image ")
+
+
+def test_help_for_one_subcommand_shows_usage_and_example(ctx):
+    reply = dispatch(ctx, "/image help help")
+    assert "Usage" in reply.text and "/image help ami status" in reply.text
+
+
+def test_help_for_an_unknown_subcommand_suggests(ctx):
+    reply = dispatch(ctx, "/image help hepl")
+    assert not reply.ok and "`help`" in reply.text
