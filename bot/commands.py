@@ -73,6 +73,7 @@ class Subcommand:
     slow: bool = False
     permission: str = "read"
     aliases: tuple[str, ...] = ()
+    free_text: bool = False  # unknown --words are part of the text (questions may mention flags)
 
     @property
     def summary(self) -> str:
@@ -169,7 +170,7 @@ def _bind(spec: Subcommand, words: list[str]) -> tuple[list[str], dict[str, str 
     while i < len(words):
         word = words[i]
         key, value = _split_option(word, spec)
-        if key is None:
+        if key is None or (spec.free_text and key not in (*spec.options, *spec.flags)):
             args.append(word)
         elif key in spec.flags and value is None:
             options[key] = True

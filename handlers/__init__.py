@@ -5,10 +5,12 @@ module, one line here, and its tests.
 """
 
 from bot.commands import Registry
-from handlers import help
+from handlers import ask, compare, help
 
 REGISTRY = Registry(
     [
         help.show_help,
+        ask.ask,
+        compare.compare,
     ]
 )

@@ -1,7 +1,7 @@
 import json
 import time
 
-from tests.support.signing import action_body, event_body, send, slash_command_body
+from tests.support.signing import action_body, dm_body, mention_body, send, slash_command_body
 
 
 def test_signed_slash_command_is_answered_in_the_ack(app, slack_api):
@@ -36,14 +36,7 @@ def test_bad_command_gets_a_friendly_ephemeral_error(app, slack_api):
 
 
 def test_mention_is_answered_in_its_thread(app, slack_api):
-    event = {
-        "type": "app_mention",
-        "user": "U0USER",
-        "channel": "C0CHAN",
-        "ts": "1700000000.000200",
-        "text": "<@U0BOT> help",
-    }
-    resp = send(app, event_body(event), json_body=True)
+    resp = send(app, mention_body("help", ts="1700000000.000200"), json_body=True)
     assert resp.status == 200
     call = slack_api.wait_for("chat.postMessage")[0]
     assert call.body["channel"] == "C0CHAN"
@@ -52,44 +45,21 @@ def test_mention_is_answered_in_its_thread(app, slack_api):
 
 
 def test_direct_message_is_answered_in_the_dm(app, slack_api):
-    event = {
-        "type": "message",
-        "channel_type": "im",
-        "user": "U0USER",
-        "channel": "D0DM",
-        "ts": "1700000000.000300",
-        "text": "help",
-    }
-    send(app, event_body(event), json_body=True)
+    send(app, dm_body("help", ts="1700000000.000300"), json_body=True)
     call = slack_api.wait_for("chat.postMessage")[0]
     assert call.body["channel"] == "D0DM"
     assert "thread_ts" not in call.body
 
 
 def test_the_bots_own_messages_are_ignored(app, slack_api):
-    event = {
-        "type": "message",
-        "channel_type": "im",
-        "bot_id": "B0BOT",
-        "channel": "D0DM",
-        "ts": "1700000000.000400",
-        "text": "help",
-    }
-    send(app, event_body(event), json_body=True)
+    send(app, dm_body("help", ts="1700000000.000400", bot_id="B0BOT"), json_body=True)
     time.sleep(0.3)
     assert slack_api.calls_to("chat.postMessage") == []
 
 
 def test_a_rate_limited_post_is_retried_not_lost(app, slack_api):
     slack_api.fail_next("chat.postMessage", status=429, retry_after=1)
-    event = {
-        "type": "app_mention",
-        "user": "U0USER",
-        "channel": "C0CHAN",
-        "ts": "1700000000.000500",
-        "text": "<@U0BOT> help",
-    }
-    send(app, event_body(event), json_body=True)
+    send(app, mention_body("help", ts="1700000000.000500"), json_body=True)
     calls = slack_api.wait_for("chat.postMessage", count=2)
     assert calls[0].body == calls[1].body
 

@@ -57,6 +57,17 @@ def event_body(event: dict[str, Any]) -> str:
     )
 
 
+def mention_body(text: str, ts: str, channel: str = "C0CHAN", user: str = "U0USER") -> str:
+    """An app_mention event addressed to the bot (U0BOT)."""
+    return event_body({"type": "app_mention", "user": user, "channel": channel, "ts": ts, "text": f"<@U0BOT> {text}"})
+
+
+def dm_body(text: str, ts: str, channel: str = "D0DM", user: str = "U0USER", **extra: Any) -> str:
+    """A message.im event: a direct message to the bot."""
+    event = {"type": "message", "channel_type": "im", "user": user, "channel": channel, "ts": ts, "text": text}
+    return event_body({**event, **extra})
+
+
 def action_body(action_id: str, value: str, response_url: str, user: str = "U0USER", channel: str = "C0CHAN") -> str:
     payload = {
         "type": "block_actions",

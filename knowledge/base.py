@@ -1,0 +1,115 @@
+"""The curated knowledge base: entries (Markdown + YAML front matter) and the comparison table."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent
+ENTRIES = ROOT / "entries"
+COMPARE = ROOT / "compare.yml"
+REQUIRED = ("id", "title", "questions", "tags", "related", "sources")
+FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
+
+
+class KnowledgeError(ValueError):
+    """An entry or the comparison table is malformed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str | None = None
+    seed: str | None = None
+
+    def mrkdwn(self) -> str:
+        if self.url:
+            return f"<{self.url}|{self.title}>"
+        return self.title
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    title: str
+    questions: tuple[str, ...]
+    tags: tuple[str, ...]
+    related: tuple[str, ...]
+    sources: tuple[Source, ...]
+    answer: str
+    path: Path
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    docker: str
+    ami: str
+    detail: str
+    related: tuple[str, ...]
+
+
+def parse_entry(path: Path) -> Entry:
+    match = FRONT_MATTER.match(path.read_text(encoding="utf-8"))
+    if not match:
+        raise KnowledgeError(f"{path.name}: must start with a '---' YAML front matter block")
+    try:
+        meta = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{path.name}: front matter is not valid YAML: {exc}") from None
+    missing = [k for k in REQUIRED if not meta.get(k)]
+    if missing:
+        raise KnowledgeError(f"{path.name}: missing {', '.join(missing)}")
+    return Entry(
+        id=str(meta["id"]),
+        title=str(meta["title"]),
+        questions=tuple(str(q) for q in meta["questions"]),
+        tags=tuple(str(t) for t in meta["tags"]),
+        related=tuple(str(r) for r in meta["related"]),
+        sources=tuple(_source(path, s) for s in meta["sources"]),
+        answer=match.group(2).strip(),
+        path=path,
+    )
+
+
+def _source(path: Path, raw: Any) -> Source:
+    if isinstance(raw, dict) and raw.get("seed"):
+        return Source(title=f"seed document {raw['seed']}", seed=str(raw["seed"]))
+    if isinstance(raw, dict) and raw.get("title") and raw.get("url"):
+        return Source(title=str(raw["title"]), url=str(raw["url"]))
+    raise KnowledgeError(f"{path.name}: a source needs `seed: <file>` or `title` and `url`, got {raw!r}")
+
+
+@cache
+def load_entries(directory: Path = ENTRIES) -> tuple[Entry, ...]:
+    """Every entry, sorted by id; read once per process."""
+    return tuple(sorted((parse_entry(p) for p in directory.glob("*.md")), key=lambda e: e.id))
+
+
+@cache
+def load_dimensions(path: Path = COMPARE) -> tuple[Dimension, ...]:
+    """The comparison table's dimensions, in display order."""
+    rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    return tuple(
+        Dimension(
+            id=str(r["id"]),
+            name=str(r["name"]),
+            aliases=tuple(str(a) for a in r.get("aliases", ())),
+            docker=str(r["docker"]),
+            ami=str(r["ami"]),
+            detail=str(r["detail"]).strip(),
+            related=tuple(str(x) for x in r.get("related", ())),
+        )
+        for r in rows
+    )
+
+
+def entries_by_id() -> dict[str, Entry]:
+    return {e.id: e for e in load_entries()}

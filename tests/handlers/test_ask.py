@@ -1,0 +1,132 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.commands import dispatch
+from handlers.ask import find_answer
+from tests.support.signing import action_body, mention_body, send, slash_command_body
+
+
+@pytest.mark.parametrize(
+    "question, entry",
+    [
+        ("how do I delete an AMI and its snapshots", "deregister-ami"),
+        ("how do i delte an ami and its snapshts", "deregister-ami"),  # typos
+        ("snapshots and AMI: delete them how?", "deregister-ami"),  # word order
+        ("share my AMIs with other accounts", "share-ami-cross-account"),  # plurals
+        ("what separates a container image from an amazon machine image", "docker-image-vs-ami"),  # synonyms
+        ("difference between docker images and virtual machines images", "docker-image-vs-ami"),
+        ("find the newest amazon linux ami", "latest-amazon-linux-ami"),
+        ("build one image for graviton and intel", "multi-arch-images"),
+    ],
+)
+def test_questions_in_peoples_own_words_find_the_entry(question, entry):
+    answer = find_answer(question)
+    assert answer.match is not None, question
+    assert answer.match.entry.id == entry
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how do I reset my laptop password",
+        "what's the weather in paris tomorrow",
+        "how do I create an s3 bucket",
+        "write me a poem about clouds",
+    ],
+)
+def test_other_topics_get_an_honest_no(question):
+    assert find_answer(question).match is None
+
+
+def test_answer_reply_is_ephemeral_with_sources_related_and_share(ctx):
+    reply = dispatch(ctx, "/image ask can I turn a docker image into an AMI?")
+    assert reply.ok and reply.ephemeral
+    blocks = reply.to_blocks()
+    for raw in blocks:
+        Block.parse(raw).validate_json()
+    buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    related = [b for b in buttons if b["action_id"].startswith("imagebot.run")]
+    share = [b for b in buttons if b["action_id"] == "imagebot.share"]
+    assert 1 <= len(related) <= 3 and all(b["value"].startswith("/image ask --id ") for b in related)
+    assert len(share) == 1
+    assert "Sources:" in reply.text
+    assert "No direct conversion" in reply.text or "no direct" in reply.text.lower()
+
+
+def test_no_match_says_so_and_suggests_topics(ctx):
+    reply = dispatch(ctx, "/image ask how do I configure a postgres replica")
+    assert "I don't have a confident answer" in reply.text
+    assert reply.data["matched"] is False
+
+
+def test_a_question_that_mentions_a_flag_is_still_a_question(ctx):
+    reply = dispatch(ctx, "/image ask what does --restart unless-stopped do for containers on ec2")
+    assert reply.ok and reply.data["id"] == "restart-containers-on-boot"
+
+
+def test_empty_question_says_what_to_type(ctx):
+    reply = dispatch(ctx, "/image ask")
+    assert not reply.ok and "/image ask can I turn" in reply.text
+
+
+def test_unknown_entry_id_is_a_friendly_error(ctx):
+    assert "no knowledge base entry `nope`" in dispatch(ctx, "/image ask --id nope").text
+
+
+def test_related_button_opens_the_entry_privately(app, slack_api):
+    send(app, action_body("imagebot.run.0", "/image ask --id ami-types", slack_api.response_url("rel")))
+    call = slack_api.wait_for("response_url")[0]
+    assert call.body["response_type"] == "ephemeral"
+    assert "types of AMIs" in call.body["text"]
+
+
+def test_share_posts_the_answer_in_channel_without_a_share_button(app, slack_api):
+    send(app, action_body("imagebot.share", "/image ask --id ami-types --shared", slack_api.response_url("s")))
+    call = slack_api.wait_for("response_url")[0]
+    assert call.body["response_type"] == "in_channel"
+    assert "Shared by <@U0USER>" in call.body["text"]
+    actions = [e for b in call.body["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert all(e["action_id"] != "imagebot.share" for e in actions)
+
+
+def test_slash_ask_answers_in_the_ack(app, slack_api):
+    resp = send(app, slash_command_body("ask are amis region specific?", slack_api.response_url()))
+    body = json.loads(resp.body)
+    assert body["response_type"] == "ephemeral" and "region" in body["text"].lower()
+
+
+def test_a_mention_is_answered_from_the_knowledge_base(app, slack_api):
+    send(app, mention_body("do containers share the host kernel?", ts="1700000000.000900"), json_body=True)
+    call = slack_api.wait_for("chat.postMessage")[0]
+    assert call.body["thread_ts"] == "1700000000.000900"
+    assert "kernel" in call.body["text"].lower()
+
+
+def test_cli_ask_json_prints_one_object():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "are", "amis", "region", "specific?", "--json"],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) == {"matched", "id", "title", "answer", "score", "sources", "related"}
+    assert data["matched"] is True and data["sources"] and data["answer"]
+
+
+def test_cli_ask_json_no_match_exits_non_zero():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "capital of France", "--json"],
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        timeout=60,
+    )
+    assert proc.returncode == 1 and json.loads(proc.stdout)["matched"] is False
