@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help='run one command, e.g. imagebot run "/image help"')
     run.add_argument("text", help="the command text, with or without /image")
-    run.add_argument("--json", action="store_true", help="print the reply as JSON")
+    run.add_argument("--json", action="store_true", help="print the reply as JSON (does not wait for a job)")
+    run.add_argument("--no-wait", action="store_true", help="when the command starts a job, print its id and return")
     _local_options(run)
     run.set_defaults(func=cmd_run)
 
@@ -76,9 +77,22 @@ def cmd_shell(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    reply = dispatch(_local_context(args), args.text)
+    ctx = _local_context(args)
+    reply = dispatch(ctx, args.text)
     _print_reply(reply, as_json=args.json)
+    if reply.ok and reply.job_id and not (args.no_wait or args.json):
+        return _wait_for_job(ctx, reply.job_id)
     return 0 if reply.ok else 1
+
+
+def _wait_for_job(ctx: Context, job_id: str) -> int:
+    """Print the job's progress until it ends: 0 when it succeeded, 1 otherwise (130 on Ctrl-C)."""
+    from bot.jobs import SUCCEEDED, follow
+
+    record = follow(ctx, job_id, sys.stdout)
+    if record is None:
+        return 130
+    return 0 if record.status == SUCCEEDED else 1
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -118,7 +132,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.slack import build_app
 
     settings = _slack_settings("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-    app = build_app(settings, Services(settings))
+    services = Services(settings)
+    app = build_app(settings, services)
+    _start_reaper(settings, services)
     waitress.serve(SlackRequestHandler(app), host="0.0.0.0", port=settings.port, threads=8)
     return 0
 
@@ -129,14 +145,23 @@ def cmd_socket(args: argparse.Namespace) -> int:
     from bot.slack import build_app
 
     settings = _slack_settings("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
-    app = build_app(settings, Services(settings), socket_mode=True)
+    services = Services(settings)
+    app = build_app(settings, services, socket_mode=True)
+    _start_reaper(settings, services)
     assert settings.slack_app_token is not None
     SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
     return 0
 
 
+def _start_reaper(settings: Settings, services: Services) -> None:
+    """Slack processes reap too, so a dead job is reported even when no worker is left."""
+    from bot.worker import start_reaper
+
+    start_reaper(settings, services)
+
+
 def cmd_worker(args: argparse.Namespace) -> int:
-    from bot.jobs import run_worker
+    from bot.worker import run_worker
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.secrets())

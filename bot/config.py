@@ -27,6 +27,10 @@ class Settings(BaseSettings):
 
     redis_url: str = Field("redis://localhost:6379/0", alias="REDIS_URL")
     job_retention_days: int = Field(7, alias="IMAGEBOT_JOB_RETENTION_DAYS", ge=1)
+    job_heartbeat_seconds: float = Field(15.0, alias="IMAGEBOT_JOB_HEARTBEAT_SECONDS", gt=0, le=300)
+    job_reaper_seconds: float = Field(30.0, alias="IMAGEBOT_JOB_REAPER_SECONDS", gt=0, le=300)
+    job_dedupe_seconds: int = Field(600, alias="IMAGEBOT_JOB_DEDUPE_SECONDS", ge=1)
+    job_modules: str = Field("", alias="IMAGEBOT_JOB_MODULES")
 
     aws_region: str = Field(
         "us-east-1",

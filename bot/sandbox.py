@@ -113,8 +113,11 @@ def build_sandbox() -> tuple[Settings, Services, SandboxAws]:
     """Start moto, seed the estate, and return settings and services wired to them."""
     import fakeredis
 
+    from bot.worker import start_inprocess_worker
+
     aws = SandboxAws()
     settings = sandbox_settings(aws.endpoint_url)
     services = Services(settings, redis_client=fakeredis.FakeRedis())
     seed_estate(services)
+    start_inprocess_worker(settings, services)  # jobs run in this process: the demo needs no worker
     return settings, services, aws

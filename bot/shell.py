@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.commands import PREFIX, Context, dispatch
+from bot.jobs import follow
 from bot.reply import render_text
 
 HISTORY = Path(os.path.expanduser("~/.imagebot_history"))
@@ -49,7 +50,10 @@ def repl(ctx: Context, read: Callable[[str], str] = input, out: TextIO = sys.std
             continue
         if line.lower() in EXIT_WORDS:
             break
-        print(render_text(dispatch(ctx, line), color=color), file=out)
+        reply = dispatch(ctx, line)
+        print(render_text(reply, color=color), file=out)
+        if reply.ok and reply.job_id:
+            follow(ctx, reply.job_id, out)
     _save_history()
     return 0
 

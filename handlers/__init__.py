@@ -5,12 +5,16 @@ module, one line here, and its tests.
 """
 
 from bot.commands import Registry
-from handlers import ask, compare, help
+from handlers import ask, compare, help, jobs
 
 REGISTRY = Registry(
     [
         help.show_help,
         ask.ask,
         compare.compare,
+        jobs.list_jobs,
+        jobs.show_job,
+        jobs.cancel_job,
+        jobs.check_jobs,
     ]
 )

@@ -41,8 +41,13 @@ def test_ctrl_c_at_the_prompt_does_not_leave(ctx):
 
 
 def test_sandbox_shell_says_it_is_a_sandbox():
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "shell", "--sandbox", "--user", "U123"],
-                          input="help\nexit\n", capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "shell", "--sandbox", "--user", "U123"],
+        input="help\nexit\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "imagebot shell as U123. SANDBOX" in proc.stdout
     assert "List every subcommand" in proc.stdout

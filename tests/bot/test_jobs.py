@@ -1,0 +1,296 @@
+"""Jobs end to end: a real redis-server, a real worker subprocess, the Slack stand-in."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import redis
+from rq import Queue, Worker
+
+import tests.support.jobkinds  # noqa: F401 - registers the test job kinds in this process too
+from bot.commands import dispatch
+from bot.config import load_settings
+from bot.jobs import QUEUE, WORKER_DIED, JobStore, submit
+from bot.services import Services
+from bot.shell import repl
+from tests.conftest import BOT_TOKEN, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+STEPS = "test.steps"
+
+
+class WorkerProcess:
+    """`python -m bot.cli worker` with the test job kinds and short heartbeat/reaper times."""
+
+    def __init__(self, settings, tmp_path: Path) -> None:
+        self.settings = settings
+        self.log = tmp_path / f"worker-{time.monotonic_ns()}.log"
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "REDIS_URL": settings.redis_url,
+            "SLACK_API_URL": settings.slack_api_url,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "IMAGEBOT_JOB_MODULES": "tests.support.jobkinds",
+            "IMAGEBOT_JOB_HEARTBEAT_SECONDS": "2",
+            "IMAGEBOT_JOB_REAPER_SECONDS": "1",
+        }
+        client = redis.Redis.from_url(settings.redis_url)
+        before = Worker.count(queue=Queue(QUEUE, connection=client))
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=REPO,
+                                         stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while Worker.count(queue=Queue(QUEUE, connection=client)) <= before:
+            assert self.proc.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, "the worker did not register:\n" + self.log.read_text()
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+@pytest.fixture
+def start_worker(settings, tmp_path):
+    workers: list[WorkerProcess] = []
+
+    def start() -> WorkerProcess:
+        workers.append(WorkerProcess(settings, tmp_path))
+        return workers[-1]
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def store(services, settings):
+    return JobStore(services.redis, settings)
+
+
+def wait_until(check, timeout=15.0, what="the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_status(store, job_id, *statuses, timeout=15.0):
+    return wait_until(lambda: (r := store.get(job_id)) and r.status in statuses and r, timeout, f"job in {statuses}")
+
+
+def updates_of(slack_api, ts):
+    return [c for c in slack_api.calls_to("chat.update") if c.body.get("ts") == ts]
+
+
+def thread_replies(slack_api, ts):
+    return [c for c in slack_api.calls_to("chat.postMessage") if c.body.get("thread_ts") == ts]
+
+
+# ----------------------------------------------------------------- running
+
+
+def test_a_job_runs_reports_progress_in_place_and_replies_in_its_thread(ctx, store, slack_api, start_worker):
+    start_worker()
+    record, created = submit(ctx, STEPS, {"steps": 8, "sleep": 0.4}, "stepping through eight steps")
+    assert created and 4 <= len(record.id) <= 6
+    first = slack_api.calls_to("chat.postMessage")[0]
+    assert first.body["channel"] == "C0CHAN" and f"Job {record.id}: stepping through eight steps" in first.body["text"]
+    ts = store.get(record.id).message_ts
+    assert ts
+
+    midway = wait_until(lambda: (r := store.get(record.id)) and 0 < r.fraction < 1 and r, what="progress mid-way")
+    assert midway.status == "running" and midway.stage.startswith("step ")
+    final = wait_status(store, record.id, "succeeded")
+    assert final.summary == "8 steps done" and final.fraction == 1.0
+
+    replies = slack_api.wait_for("chat.postMessage", count=2)
+    reply = [c for c in replies if c.body.get("thread_ts") == ts]
+    assert reply and "8 steps done" in reply[0].body["text"]
+    updates = updates_of(slack_api, ts)
+    assert len(updates) >= 2 and "%" in updates[0].body["text"]
+    assert "done" in updates[-1].body["text"]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(updates)]
+    assert min(gaps) >= 0.95, gaps  # throttled: at most one update a second
+
+
+def test_a_transient_failure_is_retried_and_a_permanent_one_is_not(ctx, store, slack_api, start_worker):
+    start_worker()
+    flaky, _ = submit(ctx, STEPS, {"steps": 2, "sleep": 0.05, "transient": 1}, "flaky")
+    broken, _ = submit(ctx, STEPS, {"fail": "the image does not exist; check the name"}, "broken")
+    assert wait_status(store, flaky.id, "succeeded", "failed").status == "succeeded"
+    assert store.get(flaky.id).attempts == 2
+    failed = wait_status(store, broken.id, "failed")
+    assert failed.attempts == 1 and failed.error == "the image does not exist; check the name"
+    time.sleep(1.5)  # a retry would have started by now
+    assert store.get(broken.id).attempts == 1
+    wait_until(lambda: thread_replies(slack_api, failed.message_ts), what="the failure in the thread")
+    assert "does not exist" in thread_replies(slack_api, failed.message_ts)[0].body["text"]
+
+
+def test_a_killed_worker_leaves_a_failed_job_reported_in_its_thread(ctx, store, slack_api, start_worker):
+    worker = start_worker()
+    record, _ = submit(ctx, STEPS, {"steps": 100, "sleep": 0.2}, "a long job")
+    running = wait_until(lambda: (r := store.get(record.id)) and r.fraction > 0 and r, what="the job running")
+    os.kill(running.pid, signal.SIGKILL)  # the work horse running the job
+    os.kill(worker.proc.pid, signal.SIGKILL)  # and the worker that forked it: the machine is gone
+    worker.proc.wait(5)
+    start_worker()  # any worker's reaper notices; the defaults do it within a minute
+    failed = wait_status(store, record.id, "failed", timeout=10)
+    assert failed.error == WORKER_DIED
+    reply = wait_until(lambda: thread_replies(slack_api, running.message_ts), what="the thread reply")
+    assert WORKER_DIED in reply[0].body["text"]
+    assert record.id not in store.running_ids()
+
+
+# ------------------------------------------------------------------ dedupe
+
+
+def test_a_duplicate_submission_yields_one_job(ctx, store):
+    args = {"steps": 3, "image": "nginx:1.27"}
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda _: submit(ctx, STEPS, dict(args), "pulling nginx:1.27"), range(6)))
+    ids = {record.id for record, _ in results}
+    assert len(ids) == 1 and sum(created for _, created in results) == 1
+    assert len(Queue(QUEUE, connection=store.redis)) == 1
+    again, created = submit(ctx, STEPS, {"image": " nginx:1.27 ", "steps": 3}, "pulling nginx:1.27")
+    assert again.id in ids and not created
+    other, created = submit(replace(ctx, user_id="U0OTHER"), STEPS, dict(args), "pulling nginx:1.27")
+    assert created and other.id not in ids  # another person's identical request is their own job
+
+
+# ------------------------------------------------------------------ cancel
+
+
+def test_cancel_a_queued_job(ctx, store, slack_api):
+    record, _ = submit(ctx, STEPS, {"steps": 3}, "never to run")
+    reply = dispatch(ctx, f"/image job cancel {record.id}")
+    assert reply.ok and "Canceled job" in reply.text
+    canceled = store.get(record.id)
+    assert canceled.status == "canceled"
+    assert len(Queue(QUEUE, connection=store.redis)) == 0
+    assert "canceled" in thread_replies(slack_api, canceled.message_ts)[0].body["text"]
+    again = dispatch(ctx, f"/image job cancel {record.id}")
+    assert not again.ok and "already canceled" in again.text
+
+
+def test_cancel_a_running_job(ctx, store, slack_api, start_worker):
+    start_worker()
+    record, _ = submit(ctx, STEPS, {"steps": 100, "sleep": 0.1}, "a long job")
+    wait_until(lambda: (r := store.get(record.id)) and r.fraction > 0, what="the job running")
+    reply = dispatch(ctx, f"/image job cancel {record.id}")
+    assert reply.ok and "Asked the worker to stop" in reply.text
+    canceled = wait_status(store, record.id, "canceled", timeout=5)
+    assert canceled.fraction < 1 and "U0USER" in canceled.stage
+    wait_until(lambda: thread_replies(slack_api, canceled.message_ts), what="the thread reply")
+
+
+def test_someone_elses_cancel_is_refused(ctx, store):
+    record, _ = submit(ctx, STEPS, {"steps": 3}, "mine")
+    reply = dispatch(replace(ctx, user_id="U0OTHER"), f"/image job cancel {record.id}")
+    assert not reply.ok and "only they can cancel it" in reply.text
+    assert store.get(record.id).status == "queued"
+
+
+# ------------------------------------------------------------------- Slack
+
+
+def test_a_429_from_chat_update_is_retried_not_lost(ctx, store, slack_api, start_worker):
+    start_worker()
+    slack_api.fail_next("chat.update", status=429, retry_after=1)
+    record, _ = submit(ctx, STEPS, {"steps": 2, "sleep": 0.2}, "rate limited")
+    final = wait_status(store, record.id, "succeeded")
+    wait_until(lambda: thread_replies(slack_api, final.message_ts), what="the thread reply")
+    updates = updates_of(slack_api, final.message_ts)
+    assert updates[0].body["text"] == updates[1].body["text"]  # the 429 answer, then the same update again
+    assert updates[1].at - updates[0].at >= 0.9  # after Retry-After
+    assert "done" in updates[-1].body["text"]
+
+
+# ---------------------------------------------------------------- listing
+
+
+def test_jobs_lists_mine_newest_first_and_all_with_the_flag(ctx, store):
+    first, _ = submit(ctx, STEPS, {"n": 1}, "first")
+    second, _ = submit(ctx, STEPS, {"n": 2}, "second")
+    theirs, _ = submit(replace(ctx, user_id="U0OTHER"), STEPS, {"n": 3}, "theirs")
+    mine = dispatch(ctx, "/image jobs")
+    assert mine.ok and [j["id"] for j in mine.data["jobs"]] == [second.id, first.id]
+    everyone = dispatch(ctx, "/image jobs --all --limit 2")
+    assert [j["id"] for j in everyone.data["jobs"]] == [theirs.id, second.id]
+    shown = dispatch(ctx, f"/image job {first.id}")
+    assert shown.ok and "first" in shown.text and "queued" in shown.text and "Cancel job" in shown.text
+    assert "There is no job `ffff`" in dispatch(ctx, "/image job ffff").text
+    assert "`--limit` takes a number" in dispatch(ctx, "/image jobs --limit lots").text
+
+
+def test_redis_down_makes_job_commands_say_so_and_the_rest_still_works(settings):
+    down = load_settings(**{**_env_of(settings), "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    ctx = _shell_ctx(down)
+    for text in ("/image jobs", "/image job 7f3a", "/image job check"):
+        reply = dispatch(ctx, text)
+        assert not reply.ok and "job store is unavailable" in reply.text and "Traceback" not in reply.text
+    assert dispatch(ctx, "/image help").ok
+
+
+def _env_of(settings):
+    return {"REDIS_URL": settings.redis_url, "SLACK_API_URL": settings.slack_api_url}
+
+
+def _shell_ctx(settings):
+    from bot.commands import Context
+
+    return Context(settings, Services(settings), user_id="U0USER", transport="shell")
+
+
+# -------------------------------------------------------------------- CLI
+
+
+def imagebot_run(settings, *args):
+    env = {**os.environ, "REDIS_URL": settings.redis_url, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-m", "bot.cli", "run", *args], capture_output=True, text=True,
+                          env=env, cwd=REPO, timeout=60)
+
+
+def test_run_no_wait_prints_the_job_id_and_returns(settings, store):
+    proc = imagebot_run(settings, "/image job check --seconds 1", "--no-wait")
+    assert proc.returncode == 0, proc.stderr
+    job_id = proc.stdout.split("Started job `")[1].split("`")[0]
+    assert store.get(job_id).status == "queued"
+
+
+def test_run_waits_and_prints_progress_lines(settings, start_worker):
+    start_worker()
+    proc = imagebot_run(settings, "/image job check --seconds 2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("Job ")]
+    assert sum("%" in line for line in lines) >= 3
+    assert "done in" in proc.stdout.splitlines()[-1]
+
+
+def test_the_shell_waits_for_a_job_and_prints_its_progress(ctx, start_worker):
+    start_worker()
+    lines = iter(["job check --seconds 1", "exit"])
+    out = io.StringIO()
+    assert repl(replace(ctx, transport="shell"), read=lambda prompt: next(lines), out=out) == 0
+    text = out.getvalue()
+    assert "Started job" in text and "%" in text and "done in" in text

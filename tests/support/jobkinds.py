@@ -1,0 +1,24 @@
+"""Job kinds for the tests, imported by the test worker through IMAGEBOT_JOB_MODULES."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bot.errors import CommandError
+from bot.jobs import JobResult, Progress, TransientJobError, job_kind
+
+
+@job_kind("test.steps", timeout=60, retries=2, backoff=(1,))
+def run_steps(progress: Progress, args: dict[str, Any]) -> JobResult:
+    """`steps` progress steps `sleep` seconds apart; fails transiently `transient` times, or for good with `fail`."""
+    attempt = int(progress.store.redis.incr(f"imagebot:test:attempts:{progress.job_id}"))  # type: ignore[arg-type]
+    if attempt <= int(args.get("transient", 0)):
+        raise TransientJobError(f"throttled (attempt {attempt})")
+    if args.get("fail"):
+        raise CommandError(str(args["fail"]))
+    steps = int(args.get("steps", 3))
+    for step in range(steps):
+        progress.update(step / steps, f"step {step + 1} of {steps}")
+        time.sleep(float(args.get("sleep", 0.1)))
+    return JobResult(f"{steps} steps done", fields=(("Steps", str(steps)),))
