@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("text", help="the command text, with or without /image")
     run.add_argument("--json", action="store_true", help="print the reply as JSON (does not wait for a job)")
     run.add_argument("--no-wait", action="store_true", help="when the command starts a job, print its id and return")
+    run.add_argument("--yes", action="store_true", help="confirm a costly action (launch, copy) without asking")
     _local_options(run)
     run.set_defaults(func=cmd_run)
 
@@ -66,7 +67,9 @@ def _local_context(args: argparse.Namespace) -> Context:
     else:
         settings = load_settings()
         services = Services(settings)
-    configure_logging(settings.log_level, settings.secrets())
+    # the terminal is for replies: INFO lines (audit, job bookkeeping) stay out of it unless asked for
+    level = "WARNING" if settings.log_level == "INFO" else settings.log_level
+    configure_logging(level, settings.secrets())
     return Context(settings, services, user_id=args.user, channel_id=args.channel, transport="shell")
 
 
@@ -77,8 +80,12 @@ def cmd_shell(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bot import confirm
+
     ctx = _local_context(args)
     reply = dispatch(ctx, args.text)
+    if reply.proposal:
+        reply = confirm.accept_now(ctx, reply) if args.yes else confirm.refuse(reply, args.text)
     _print_reply(reply, as_json=args.json)
     if reply.ok and reply.job_id and not (args.no_wait or args.json):
         return _wait_for_job(ctx, reply.job_id)

@@ -212,19 +212,32 @@ def _check_arity(spec: Subcommand, args: list[str]) -> None:
 
 
 def dispatch(ctx: Context, text: str) -> Reply:
-    """Run command text end to end; expected errors become friendly replies."""
+    """Run command text end to end; expected errors become friendly replies. Every command is audited."""
     try:
         command = parse(text, registry_of(ctx))
     except CommandError as exc:
+        ctx.services.audit.record(ctx, text, "?", "invalid", "error", None)
         return Reply.error(exc.message)
     return execute(ctx, command)
 
 
 def execute(ctx: Context, command: Command) -> Reply:
-    """Run a parsed command's handler; only this catch-all turns a bug into a reference id."""
+    """Check access, run the handler, audit the outcome."""
     spec = registry_of(ctx).get(command.name)
     if spec is None:
         return Reply.error(registry_of(ctx)._unknown_message([command.name]))
+    denied = ctx.services.access.denial(ctx.user_id, ctx.channel_id, spec.permission)
+    if denied:
+        ctx.services.audit.record(ctx, command.text or command.name, command.name, "denied", "refused", None)
+        return Reply.error(denied)
+    reply = _run(ctx, spec, command)
+    outcome = "ok" if reply.ok else "error"
+    ctx.services.audit.record(ctx, command.text or command.name, command.name, "allowed", outcome, reply.job_id)
+    return reply
+
+
+def _run(ctx: Context, spec: Subcommand, command: Command) -> Reply:
+    """Only this catch-all turns a bug into a reference id; expected failures are CommandErrors."""
     try:
         return spec.handler(ctx, command)
     except CommandError as exc:

@@ -6,6 +6,7 @@ the README's configuration table is written from this class.
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -39,8 +40,15 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
     aws_retry_mode: Literal["standard", "adaptive", "legacy"] = Field("standard", alias="AWS_RETRY_MODE")
     aws_max_attempts: int = Field(5, alias="AWS_MAX_ATTEMPTS", ge=1, le=20)
+    aws_concurrency: int = Field(32, alias="IMAGEBOT_AWS_CONCURRENCY", ge=1, le=64)
+    expected_regions: str = Field("", alias="IMAGEBOT_EXPECTED_REGIONS")
 
     docker_host: str | None = Field(None, alias="DOCKER_HOST")
+
+    policy_file: str | None = Field(None, alias="IMAGEBOT_POLICY_FILE")
+    # read only so that logs, replies and audit entries can be scrubbed of them (boto3 reads its own)
+    aws_secret_access_key: SecretStr | None = Field(None, alias="AWS_SECRET_ACCESS_KEY")
+    aws_session_token: SecretStr | None = Field(None, alias="AWS_SESSION_TOKEN")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="IMAGEBOT_LOG_LEVEL")
     sandbox: bool = Field(False, alias="IMAGEBOT_SANDBOX")
@@ -59,9 +67,29 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("expected_regions")
+    @classmethod
+    def _region_list(cls, value: str) -> str:
+        names = [n.strip().lower() for n in value.split(",") if n.strip()]
+        bad = [n for n in names if not re.fullmatch(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}", n)]
+        if bad:
+            raise ValueError(f"not a region name: {', '.join(bad)} (write them like us-east-1,eu-west-1)")
+        return ",".join(dict.fromkeys(names))
+
+    @property
+    def expected_region_list(self) -> list[str]:
+        """IMAGEBOT_EXPECTED_REGIONS as a list (regions where every AMI should have a copy)."""
+        return [n for n in self.expected_regions.split(",") if n]
+
     def secrets(self) -> list[str]:
         """Every secret value configured, so logs and replies can be scrubbed of them."""
-        values = [self.slack_bot_token, self.slack_signing_secret, self.slack_app_token]
+        values = [
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.aws_secret_access_key,
+            self.aws_session_token,
+        ]
         return [v.get_secret_value() for v in values if v and v.get_secret_value()]
 
     def require(self, *names: str) -> None:

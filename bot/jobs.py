@@ -464,8 +464,8 @@ def enqueue(services: Services, spec: JobKind, record: JobRecord) -> Job:
 
 
 def may_cancel(ctx: Context, record: JobRecord) -> bool:
-    """Whether ctx's user may cancel this job (the access-control issue adds admins here)."""
-    return record.user_id == ctx.user_id
+    """The requester may cancel their job; an admin may cancel anyone's."""
+    return record.user_id == ctx.user_id or ctx.services.access.may(ctx, "admin")
 
 
 def cancel(ctx: Context, job_id: str) -> JobRecord:
@@ -474,7 +474,7 @@ def cancel(ctx: Context, job_id: str) -> JobRecord:
         record = find(store, job_id)
         if not may_cancel(ctx, record):
             raise CommandError(
-                f"Job `{record.id}` was started by <@{record.user_id}>; only they can cancel it. "
+                f"Job `{record.id}` was started by <@{record.user_id}>; only they (or an admin) can cancel it. "
                 f"`/image job {record.id}` shows its progress."
             )
         if record.done:

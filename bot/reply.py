@@ -102,6 +102,7 @@ class Reply:
     ok: bool = True
     job_id: str | None = None
     data: dict[str, Any] | None = None
+    proposal: Any = None  # a bot.confirm.Proposal: a costly action waiting for confirmation
 
     @classmethod
     def message(cls, text: str, **kwargs: Any) -> Reply:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, load_settings
@@ -18,7 +21,9 @@ from bot.services import Services
 log = logging.getLogger(__name__)
 
 ACCOUNT = "123456789012"
+EXAMPLE_POLICY = Path(__file__).resolve().parent.parent / "policy.example.yml"  # U_LOCAL is an admin there
 HOME_REGION = "us-east-1"
+EXPECTED_REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2")
 
 
 @dataclass(frozen=True)
@@ -59,14 +64,16 @@ def sandbox_settings(endpoint_url: str) -> Settings:
     """Settings for the sandbox: fake credentials, the local moto endpoint."""
     # Real credentials must never be sent anywhere from the sandbox, not even to moto.
     os.environ["AWS_ACCESS_KEY_ID"] = "sandbox"
-    os.environ["AWS_SECRET_ACCESS_KEY"] = "sandbox"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "sandbox-secret-not-a-real-key"
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         os.environ.pop(name, None)
     return load_settings(
         AWS_ENDPOINT_URL=endpoint_url,
         IMAGEBOT_DEFAULT_REGION=HOME_REGION,
         IMAGEBOT_SANDBOX=True,
+        IMAGEBOT_EXPECTED_REGIONS=",".join(EXPECTED_REGIONS),
         REDIS_URL="redis://sandbox/0",
+        IMAGEBOT_POLICY_FILE=os.environ.get("IMAGEBOT_POLICY_FILE") or str(EXAMPLE_POLICY),
     )
 
 
@@ -83,7 +90,7 @@ def seed_estate(services: Services) -> dict[str, str]:
         spec = [{"ResourceType": "image", "Tags": tags}] if tags else []
         ami_id = ec2.create_image(InstanceId=instance_id, Name=image.name, TagSpecifications=spec)["ImageId"]
         ids[image.name] = ami_id
-        _set_fields(HOME_REGION, ami_id, state=image.state, deprecation_time=image.deprecated_at)
+        _set_fields(HOME_REGION, ami_id, state=image.state, deprecation_time=image.deprecated_at, **_dates(image, 0))
         for region in image.copies:
             copy_id = services.ec2(region).copy_image(
                 SourceImageId=ami_id, SourceRegion=HOME_REGION, Name=image.name, CopyImageTags=True
@@ -94,9 +101,28 @@ def seed_estate(services: Services) -> dict[str, str]:
                 source_image_id=ami_id,
                 source_image_region=HOME_REGION,
                 deprecation_time=image.deprecated_at,
+                **_dates(image, 2),
             )
     ec2.terminate_instances(InstanceIds=[instance_id])
     return ids
+
+
+def _dates(image: DemoImage, hours_later: int) -> dict[str, Any]:
+    """Created on the date in its name (copies a little later), launched the day after; Linux.
+
+    moto answers DescribeImageAttribute(lastLaunchedTime) from `lld` (a 500 when unset)
+    and returns no PlatformDetails of its own.
+    """
+    fields: dict[str, Any] = {"platform_details": "Linux/UNIX", "lld": ""}
+    found = re.search(r"(\d{4})\.(\d{2})\.(\d{2})$", image.name)
+    now = datetime.now(UTC)
+    if found:
+        year, month, day = (int(g) for g in found.groups())
+        created = datetime(year, month, day, 9, tzinfo=UTC) + timedelta(hours=hours_later)
+        fields["creation_date"] = min(created, now)
+        if hours_later == 0 and image.state == "available":
+            fields["lld"] = min(created + timedelta(days=1), now).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return fields
 
 
 def _set_fields(region: str, ami_id: str, **fields: Any) -> None:

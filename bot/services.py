@@ -17,14 +17,24 @@ import redis
 if TYPE_CHECKING:
     import docker
 
+    from bot.access import Policy
     from bot.config import Settings
 
 
 class Services:
     """The external clients a handler may use, built once and shared."""
 
-    def __init__(self, settings: Settings, redis_client: redis.Redis | None = None) -> None:
+    def __init__(
+        self, settings: Settings, redis_client: redis.Redis | None = None, policy: Policy | None = None
+    ) -> None:
+        from bot.access import Access, Audit, load_policy
+        from bot.logs import Scrubber
+
         self.settings = settings
+        # loaded now, so a bad policy file stops the bot at start (fail closed)
+        self.policy = policy if policy is not None else load_policy(settings.policy_file)
+        self.access = Access(self.policy)
+        self.audit = Audit(lambda: self.redis, Scrubber(settings.secrets()))
         self._lock = threading.Lock()
         self._redis = redis_client
         self._ec2: dict[str, Any] = {}
@@ -54,7 +64,7 @@ class Services:
     def aws_config(self) -> botocore.config.Config:
         s = self.settings
         return botocore.config.Config(
-            retries={"mode": s.aws_retry_mode, "max_attempts": s.aws_max_attempts},
+            retries={"mode": s.aws_retry_mode, "total_max_attempts": s.aws_max_attempts},  # retries included
             connect_timeout=5,
             read_timeout=30,
             max_pool_connections=32,

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from bot import confirm
 from bot.commands import PREFIX, Context, dispatch
 from bot.jobs import follow
 from bot.reply import render_text
@@ -51,6 +52,9 @@ def repl(ctx: Context, read: Callable[[str], str] = input, out: TextIO = sys.std
         if line.lower() in EXIT_WORDS:
             break
         reply = dispatch(ctx, line)
+        if reply.proposal:
+            print(render_text(reply, color=color), file=out)
+            reply = confirm.prompt(ctx, reply, read)
         print(render_text(reply, color=color), file=out)
         if reply.ok and reply.job_id:
             follow(ctx, reply.job_id, out)

@@ -17,6 +17,8 @@ from slack_bolt import Ack, App, Respond, Say
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
+from bot import confirm
+from bot.access import SlackGroups
 from bot.commands import PREFIX, Command, Context, Registry, execute, parse
 from bot.config import Settings
 from bot.errors import CommandError
@@ -65,6 +67,8 @@ def build_app(
         raise_error_for_unhandled_request=False,
     )
 
+    services.access.groups_of = SlackGroups(app.client)
+
     def context_for(user: str, channel: str) -> Context:
         return Context(settings, services, user_id=user, channel_id=channel, transport="slack", registry=registry)
 
@@ -79,10 +83,10 @@ def build_app(
         spec = registry.get(cmd.name)
         if spec is not None and spec.slow:
             ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Working on `{PREFIX} {cmd.name}`…")
-            reply = execute(ctx, cmd)
+            reply = settle(ctx, execute(ctx, cmd), cmd)
             respond(response_type=_response_type(reply), replace_original=False, **message_payload(reply))
             return
-        reply = execute(ctx, cmd)
+        reply = settle(ctx, execute(ctx, cmd), cmd)
         ack(response_type=_response_type(reply), **message_payload(reply))
 
     @app.event("app_mention")
@@ -103,6 +107,12 @@ def build_app(
     def on_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         ctx = context_for(body.get("user", {}).get("id", ""), body.get("channel", {}).get("id", ""))
+        if action.get("action_id") in (confirm.CONFIRM_ACTION, confirm.CANCEL_ACTION):
+            reply, replace = confirm.resolve(
+                ctx, action.get("value") or "", action["action_id"] == confirm.CONFIRM_ACTION
+            )
+            respond(response_type="ephemeral", replace_original=replace, **message_payload(reply))
+            return
         reply, response_type, replace = run_action(ctx, action, registry)
         respond(response_type=response_type, replace_original=replace, **message_payload(reply))
 
@@ -120,6 +130,11 @@ def answer(ctx: Context, text: str) -> Reply:
     if not text or text.lower() in ("help", "?"):
         return execute(ctx, Command(name="help"))
     return execute(ctx, Command(name="ask", args=(text,), text=f"{PREFIX} ask {text}"))
+
+
+def settle(ctx: Context, reply: Reply, cmd: Command) -> Reply:
+    """A costly action's proposal becomes Confirm/Cancel buttons; any other reply stays as it is."""
+    return confirm.offer(ctx, reply, cmd.text or f"{PREFIX} {cmd.name}") if reply.proposal else reply
 
 
 def run_action(ctx: Context, action: dict[str, Any], registry: Registry) -> tuple[Reply, str, bool]:

@@ -5,16 +5,19 @@ module, one line here, and its tests.
 """
 
 from bot.commands import Registry
-from handlers import ask, compare, help, jobs
+from handlers import ami, ask, audit, compare, help, jobs
 
 REGISTRY = Registry(
     [
         help.show_help,
         ask.ask,
         compare.compare,
+        ami.ami_status,
+        ami.ami_copies,
         jobs.list_jobs,
         jobs.show_job,
         jobs.cancel_job,
         jobs.check_jobs,
+        audit.show_audit,
     ]
 )

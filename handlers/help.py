@@ -31,7 +31,8 @@ def show_help(ctx: Context, cmd: Command) -> Reply:
                 Fields((("Usage", f"`{spec.usage}`"), ("Example", f"`{spec.example}`"))),
             ]
         )
-    lines = [f"`{PREFIX} {spec.name}`  {spec.summary}" for spec in registry.commands()]
+    allowed = [spec for spec in registry.commands() if ctx.services.access.may(ctx, spec.permission)]
+    lines = [f"`{PREFIX} {spec.name}`  {spec.summary}" for spec in allowed]
     return Reply(
         parts=[
             Header("imagebot: Docker images and AMIs from chat"),

@@ -121,6 +121,25 @@ def aws_url(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return moto_server
 
 
+# ------------------------------------------------------------------ worker
+
+
+@pytest.fixture
+def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Any]:
+    """Start real `imagebot worker` subprocesses (test job kinds, short heartbeats); stopped after the test."""
+    from tests.support.worker import WorkerProcess
+
+    workers: list[WorkerProcess] = []
+
+    def start() -> WorkerProcess:
+        workers.append(WorkerProcess(settings, tmp_path))
+        return workers[-1]
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
 # ------------------------------------------------------------------- Slack
 
 

@@ -1,0 +1,55 @@
+"""A real worker subprocess for tests: `python -m bot.cli worker` with the test job kinds."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import redis
+from rq import Queue, Worker
+
+from bot.jobs import QUEUE
+from tests.conftest import BOT_TOKEN
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class WorkerProcess:
+    """`python -m bot.cli worker` with the test job kinds and short heartbeat/reaper times."""
+
+    def __init__(self, settings, tmp_path: Path) -> None:
+        self.settings = settings
+        self.log = tmp_path / f"worker-{time.monotonic_ns()}.log"
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "REDIS_URL": settings.redis_url,
+            "SLACK_API_URL": settings.slack_api_url,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "IMAGEBOT_JOB_MODULES": "tests.support.jobkinds",
+            "IMAGEBOT_JOB_HEARTBEAT_SECONDS": "2",
+            "IMAGEBOT_JOB_REAPER_SECONDS": "1",
+        }
+        client = redis.Redis.from_url(settings.redis_url)
+        before = Worker.count(queue=Queue(QUEUE, connection=client))
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + 20
+        while Worker.count(queue=Queue(QUEUE, connection=client)) <= before:
+            assert self.proc.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, "the worker did not register:\n" + self.log.read_text()
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
