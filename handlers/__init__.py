@@ -6,6 +6,7 @@ module, one line here, and its tests.
 
 from bot.commands import Registry
 from handlers import ami, ask, audit, compare, help, jobs
+from handlers import docker as docker_images
 
 REGISTRY = Registry(
     [
@@ -19,5 +20,7 @@ REGISTRY = Registry(
         jobs.cancel_job,
         jobs.check_jobs,
         audit.show_audit,
+        docker_images.docker_inspect,
+        docker_images.docker_remote,
     ]
 )

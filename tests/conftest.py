@@ -16,12 +16,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import docker.errors
 import pytest
 import redis
 
 from bot.commands import Context
 from bot.config import Settings, load_settings
 from bot.services import Services
+from tests.support.docker_services import DockerStack, ServiceUnavailable, seed_images, start_stack
 from tests.support.signing import SIGNING_SECRET
 from tests.support.slack_api import SlackStandIn
 
@@ -119,6 +121,25 @@ def aws_url(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return moto_server
+
+
+# ------------------------------------------------------------------ Docker
+
+
+@pytest.fixture(scope="session")
+def docker_stack() -> Iterator[DockerStack]:
+    """A private dockerd and docker-registry with the test images pushed (tests/support/docker_services.py)."""
+    try:
+        stack = start_stack()
+    except ServiceUnavailable as exc:
+        unavailable("a private Docker engine and registry", str(exc))
+    try:
+        seed_images(stack)
+    except (ServiceUnavailable, docker.errors.DockerException) as exc:
+        stack.stop()
+        unavailable("the test images", str(exc))
+    yield stack
+    stack.stop()
 
 
 # ------------------------------------------------------------------ worker
