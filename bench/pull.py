@@ -3,9 +3,11 @@
 Starts its own dockerd and docker-registry (the tests' helper, so root and
 Debian's docker.io and docker-registry are needed), builds an image of random,
 incompressible data in several layers (`--mb`, at least 200 MB), pushes it to
-the private registry, then pulls it alternately through the bot's
-`pull_image` (with progress reporting on, throttled as a job would be) and
-with `docker -H unix://… pull`, removing every local layer before each pull.
+the private registry, then pulls it alternately through the bot (`/image
+pull` dispatched as a user, run as a job by an in-process worker with
+progress written to the job record; timed from the command to the job's
+final state) and with `docker -H unix://… pull`, removing every local layer
+before each pull.
 Prints the wall times and the ratio of the medians (target: bot/CLI <= 1.10).
 
     .venv/bin/python -m bench.pull [--runs 3] [--mb 220] [--layers 5]
@@ -21,7 +23,6 @@ import subprocess
 import sys
 import time
 
-from bot.containers import describe_progress, pull_image, throttled
 from tests.support.docker_services import (
     NAMESPACE,
     DockerStack,
@@ -49,15 +50,42 @@ def build_big_image(stack: DockerStack, megabytes: int, layers: int) -> str:
     return ref
 
 
-def pull_with_bot(stack: DockerStack, ref: str) -> float:
-    updates: list[str] = []
-    client = stack.client(timeout=600)
-    start = time.perf_counter()
-    result = pull_image(client, ref, None, throttled(lambda f, s, d: updates.append(describe_progress(s, d))))
-    elapsed = time.perf_counter() - start
-    client.close()
-    assert not result.up_to_date and updates, "the bot's pull downloaded nothing"
-    return elapsed
+class BotPuller:
+    """The bot as a user meets it: `/image pull` -> job -> worker -> engine, on an in-memory Redis."""
+
+    def __init__(self, stack: DockerStack) -> None:
+        import fakeredis
+
+        from bot.access import Policy
+        from bot.commands import Context
+        from bot.config import load_settings
+        from bot.services import Services
+        from bot.worker import start_inprocess_worker
+
+        policy = Policy.model_validate({
+            "roles": {"puller": {"permissions": ["pull"]}},
+            "grants": {"users": {"U0BENCH": ["puller"]}},
+            "guardrails": {"pull": {"images": ["*"]}},
+        })  # fmt: skip
+        settings = load_settings(DOCKER_HOST=stack.host, IMAGEBOT_LOG_LEVEL="WARNING")
+        self.services = Services(settings, redis_client=fakeredis.FakeRedis(), policy=policy)
+        self.ctx = Context(settings, self.services, user_id="U0BENCH", channel_id="C0BENCH", transport="shell")
+        start_inprocess_worker(settings, self.services)
+
+    def pull(self, ref: str) -> float:
+        from bot.commands import dispatch
+        from bot.jobs import SUCCEEDED, JobStore
+
+        store = JobStore(self.services.redis, self.ctx.settings)
+        start = time.perf_counter()
+        reply = dispatch(self.ctx, f"/image pull {ref}")
+        assert reply.job_id, reply.text
+        while not ((record := store.get(reply.job_id)) and record.done):
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - start
+        assert record.status == SUCCEEDED, record.error
+        assert "up to date" not in record.summary, "the bot's pull downloaded nothing"
+        return elapsed
 
 
 def pull_with_cli(stack: DockerStack, ref: str, cli: str) -> float:
@@ -70,11 +98,12 @@ def pull_with_cli(stack: DockerStack, ref: str, cli: str) -> float:
 def measure(stack: DockerStack, ref: str, cli: str, runs: int) -> dict[str, list[float]]:
     """Alternate bot and CLI pulls (each from an empty engine) so drift hits both alike."""
     times: dict[str, list[float]] = {"docker CLI": [], "imagebot": []}
+    bot = BotPuller(stack)
     for run in range(runs):
         order = ("docker CLI", "imagebot") if run % 2 == 0 else ("imagebot", "docker CLI")
         for name in order:
             stack.remove_local(ref)
-            elapsed = pull_with_cli(stack, ref, cli) if name == "docker CLI" else pull_with_bot(stack, ref)
+            elapsed = pull_with_cli(stack, ref, cli) if name == "docker CLI" else bot.pull(ref)
             times[name].append(elapsed)
             print(f"  run {run + 1}: {name:10s} {elapsed:6.2f} s", flush=True)
     return times

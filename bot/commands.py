@@ -70,10 +70,13 @@ class Subcommand:
     flags: tuple[str, ...] = ()
     min_args: int = 0
     max_args: int | None = None
-    slow: bool = False
+    slow: bool | Callable[[Command], bool] = False  # answer after the ack (AWS or Docker calls)
     permission: str = "read"
     aliases: tuple[str, ...] = ()
     free_text: bool = False  # unknown --words are part of the text (questions may mention flags)
+
+    def is_slow(self, command: Command) -> bool:
+        return self.slow(command) if callable(self.slow) else self.slow
 
     @property
     def summary(self) -> str:

@@ -244,6 +244,13 @@ _EMOJI = {":warning:": "!", ":white_check_mark:": "✓", ":x:": "✗", ":hourgla
 
 
 def _plain(text: str, color: bool = False) -> str:
+    """mrkdwn to plain text; what stands in `code` is left exactly as written."""
+    pieces = text.split("`")
+    pieces[::2] = [_plain_prose(p, color) for p in pieces[::2]]
+    return "`".join(pieces)
+
+
+def _plain_prose(text: str, color: bool) -> str:
     text = _LINK.sub(r"\2 (\1)", text)
     text = _BARE_LINK.sub(r"\1", text)
     bold = r"\033[1m\1\033[0m" if color else r"\1"

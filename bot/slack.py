@@ -81,7 +81,7 @@ def build_app(
             ack(response_type="ephemeral", **message_payload(Reply.error(exc.message)))
             return
         spec = registry.get(cmd.name)
-        if spec is not None and spec.slow:
+        if spec is not None and spec.is_slow(cmd):
             ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Working on `{PREFIX} {cmd.name}`…")
             reply = settle(ctx, execute(ctx, cmd), cmd)
             respond(response_type=_response_type(reply), replace_original=False, **message_payload(reply))

@@ -20,6 +20,7 @@ REGISTRY = Registry(
         jobs.cancel_job,
         jobs.check_jobs,
         audit.show_audit,
+        docker_images.pull,
         docker_images.docker_inspect,
         docker_images.docker_remote,
     ]

@@ -6,6 +6,7 @@ import difflib
 from typing import Any
 
 from bot.commands import PREFIX, Command, Context, subcommand
+from bot.containers import human_size
 from bot.errors import CommandError
 from bot.reply import Buttons, Fields, Header, Reply, Text
 from bot.reply import Context as Footer
@@ -21,14 +22,17 @@ AMI = "AMI"
     usage=f"{PREFIX} compare [dimension]",
     example=f"{PREFIX} compare startup",
     flags=("shared",),
+    options=("region",),
     max_args=2,
+    slow=lambda cmd: len(cmd.args) == 2,  # the concrete comparison asks AWS and Docker
 )
 def compare(ctx: Context, cmd: Command) -> Reply:
-    """Compare Docker images and AMIs side by side, or one dimension in depth."""
-    if len(cmd.args) == 2 or (cmd.args and cmd.args[0].lower().startswith("ami-")):
+    """Compare Docker images and AMIs side by side, one dimension in depth, or one real AMI with one real image."""
+    if len(cmd.args) == 2:
+        return concrete_reply(ctx, cmd.args[0], cmd.args[1], cmd.option("region"))
+    if cmd.args and cmd.args[0].lower().startswith("ami-"):
         raise CommandError(
-            "Comparing one real AMI with one real Docker image is not available yet. "
-            f"For the general comparison type `{PREFIX} compare`, or one dimension: `{PREFIX} compare startup`."
+            f"To compare a real AMI with a real image, name both: `{PREFIX} compare {cmd.args[0]} nginx:1.27`."
         )
     shared = cmd.flag("shared")
     if cmd.args:
@@ -65,6 +69,57 @@ def _finish(parts: list[Any], share_text: str, ctx: Context, shared: bool) -> Re
     else:
         parts.append(Buttons((share_button(share_text),)))
     return Reply(parts=parts, ephemeral=not shared)
+
+
+def concrete_reply(ctx: Context, ami_id: str, image_ref: str, region: str | None) -> Reply:
+    """One real AMI next to one real Docker image (the local copy, else what the registry says)."""
+    from bot import aws
+    from bot.containers import DockerError, docker_client, inspect_local, inspect_remote, parse_reference
+
+    ami_id = aws.validate_ami_id(ami_id)
+    region = aws.validate_region(region) if region else ctx.settings.aws_region
+    ref = parse_reference(image_ref)
+    image = aws.describe_image(ctx.services, region, ami_id)
+    if image is None:
+        raise CommandError(f"There is no AMI `{ami_id}` in {region}. Try `--region <name>` or `{PREFIX} ami status`.")
+    client = docker_client(ctx.services)
+    try:
+        local = inspect_local(client, ref)
+        docker_side = (
+            local.platform,
+            local.created or "—",
+            human_size(local.size),
+            "this bot's Docker host",
+            (local.digests or (local.image_id,))[0],
+        )
+    except DockerError:
+        remote = inspect_remote(client, ref)
+        docker_side = (
+            ", ".join(remote.platforms) or "—",
+            "— (not pulled)",
+            human_size(remote.size) + " (manifest)",
+            f"registry `{ref.domain}`",
+            remote.digest,
+        )
+    data = image.data
+    root = next(
+        (m for m in data.get("BlockDeviceMappings") or [] if m.get("DeviceName") == data.get("RootDeviceName")), None
+    )
+    size = f"{root['Ebs'].get('VolumeSize')} GiB root volume" if root and root.get("Ebs") else "—"
+    ami_side = (
+        data.get("Architecture") or "—",
+        str(data.get("CreationDate") or "—"),
+        size,
+        f"EC2 in {region} (copy it to use it elsewhere)",
+        f"{ami_id} ({data.get('PlatformDetails') or data.get('Platform') or 'Linux/UNIX'})",
+    )
+    rows = ("Architecture / platform", "Created", "Size", "Where it lives", "Identity")
+    parts: list[Any] = [Header(f"{image.name or ami_id} vs {ref}")]
+    for label, ami_value, docker_value in zip(rows, ami_side, docker_side, strict=True):
+        parts.append(Text(f"*{label}*"))
+        parts.append(Fields(((f"AMI {ami_id}", ami_value), (f"Image {ref.path}", docker_value))))
+    parts.append(Footer(f"The general comparison: `{PREFIX} compare`; one dimension: `{PREFIX} compare portability`."))
+    return Reply(parts=parts)
 
 
 def find_dimension(name: str) -> Dimension:

@@ -152,8 +152,8 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Any]:
 
     workers: list[WorkerProcess] = []
 
-    def start() -> WorkerProcess:
-        workers.append(WorkerProcess(settings, tmp_path))
+    def start(with_settings: Settings | None = None) -> WorkerProcess:
+        workers.append(WorkerProcess(with_settings or settings, tmp_path))
         return workers[-1]
 
     yield start

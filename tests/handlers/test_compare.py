@@ -36,6 +36,34 @@ def test_shared_comparison_is_in_channel(ctx):
     assert reply.ephemeral is False and "Shared by <@U0USER>" in reply.text
 
 
-def test_concrete_comparison_says_it_is_not_there_yet(ctx):
-    reply = dispatch(ctx, "/image compare ami-0123456789abcdef0 nginx:1.27")
-    assert not reply.ok and "/image compare startup" in reply.text
+def test_one_ami_id_alone_says_to_name_an_image_too(ctx):
+    reply = dispatch(ctx, "/image compare ami-0123456789abcdef0")
+    assert not reply.ok and "/image compare ami-0123456789abcdef0 nginx:1.27" in reply.text
+
+
+def test_concrete_comparison_validates_before_asking_anyone(ctx):
+    assert "ami-" in dispatch(ctx, "/image compare ami-nothex nginx:1.27").text
+    unknown = dispatch(ctx, "/image compare ami-0123456789abcdef0 nginx:1.27")
+    assert not unknown.ok and "There is no AMI `ami-0123456789abcdef0` in us-east-1" in unknown.text
+
+
+@pytest.mark.docker
+def test_concrete_comparison_of_a_real_ami_and_a_real_image(settings, docker_stack):
+    from bot.commands import Context
+    from bot.services import Services
+    from tests.support.ec2 import create_ami
+
+    services = Services(settings.model_copy(update={"docker_host": docker_stack.host}))
+    ctx = Context(services.settings, services, user_id="U0USER", channel_id="C0CHAN")
+    ami = create_ami(services, "us-east-1", "web-base-2026.11.20")
+    image = docker_stack.images["small"]
+    docker_stack.remove_local(image.ref)
+    remote = dispatch(ctx, f"/image compare {ami} {image.ref}")
+    assert remote.ok, remote.text
+    for shown in ("web-base-2026.11.20", "x86_64", "EC2 in us-east-1", image.digest, "not pulled", "Where it lives"):
+        assert shown in remote.text
+    client = docker_stack.client()
+    client.images.pull(image.ref)
+    client.close()
+    local = dispatch(ctx, f"/image compare {ami} {image.ref}")
+    assert "this bot's Docker host" in local.text and "linux/amd64" in local.text

@@ -32,6 +32,16 @@ class WorkerProcess:
             "IMAGEBOT_JOB_MODULES": "tests.support.jobkinds",
             "IMAGEBOT_JOB_HEARTBEAT_SECONDS": "2",
             "IMAGEBOT_JOB_REAPER_SECONDS": "1",
+            # the same services the test talks to
+            **{
+                name: value
+                for name, value in (
+                    ("AWS_ENDPOINT_URL", settings.aws_endpoint_url),
+                    ("DOCKER_HOST", settings.docker_host),
+                    ("IMAGEBOT_POLICY_FILE", settings.policy_file),
+                )
+                if value
+            },
         }
         client = redis.Redis.from_url(settings.redis_url)
         before = Worker.count(queue=Queue(QUEUE, connection=client))
