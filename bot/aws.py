@@ -476,3 +476,119 @@ def copy_family(start: str, images: Iterable[Image]) -> set[str]:
                 family.add(other)
                 todo.append(other)
     return family
+
+
+# ------------------------------------------------------------ copy, launch
+
+
+def copy_image(services: Services, source: Image, region: str, name: str, token: str) -> str:
+    """Start copying `source` into `region`; returns the new AMI id (idempotent per `token`).
+
+    The source tags go in `TagSpecifications` (what the IAM policy allows) and
+    EC2 copies the source's own tags too (`CopyImageTags`).
+    """
+    tags = source_tags(source)
+    with aws_errors(region):
+        answer = services.ec2(region).copy_image(
+            SourceImageId=source.id,
+            SourceRegion=source.region,
+            Name=name,
+            ClientToken=token,
+            CopyImageTags=True,
+            TagSpecifications=[{"ResourceType": "image", "Tags": tag_list(tags)}],
+        )
+    return str(answer["ImageId"])
+
+
+def source_tags(source: Image) -> dict[str, str]:
+    return {SOURCE_IMAGE_TAG: source.id, SOURCE_REGION_TAG: source.region}
+
+
+def ensure_tags(services: Services, region: str, resource_id: str, have: dict[str, str], want: dict[str, str]) -> None:
+    """Write the tags in `want` that `have` lacks (for endpoints that ignored TagSpecifications)."""
+    missing = {k: v for k, v in want.items() if have.get(k) != v}
+    if missing:
+        with aws_errors(region):
+            services.ec2(region).create_tags(Resources=[resource_id], Tags=tag_list(missing))
+
+
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+# every resource RunInstances creates carries the tags (the IAM policy's condition applies to each)
+LAUNCH_TAGGED = ("instance", "volume", "network-interface")
+
+
+class DryRunRefused(CommandError):
+    """The launch DryRun said the bot may not run the instance (or the parameters are wrong)."""
+
+
+def launch_params(
+    ami_id: str,
+    instance_type: str,
+    tags: dict[str, str],
+    subnet: str | None = None,
+    key: str | None = None,
+) -> dict[str, Any]:
+    """The run_instances parameters of a launch (the DryRun and the job use the same)."""
+    spec = tag_list(tags)
+    params: dict[str, Any] = {
+        "ImageId": ami_id,
+        "InstanceType": instance_type,
+        "MinCount": 1,
+        "MaxCount": 1,
+        "TagSpecifications": [{"ResourceType": kind, "Tags": spec} for kind in LAUNCH_TAGGED],
+    }
+    if subnet:
+        params["SubnetId"] = subnet
+    if key:
+        params["KeyName"] = key
+    return params
+
+
+def dry_run_launch(services: Services, region: str, params: dict[str, Any]) -> None:
+    """`run_instances(DryRun=True)`: returns when EC2 says it would succeed, else a clear refusal."""
+    try:
+        services.ec2(region).run_instances(DryRun=True, **params)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "DryRunOperation":
+            return
+        reason = explain(exc, region).message
+        raise DryRunRefused(f"Nothing was started: the launch check (DryRun) failed. {reason}") from exc
+    except (BotoCoreError, ResponseParserError) as exc:
+        raise explain(exc, region) from exc
+    # an endpoint that ignores DryRun would have started an instance: never treat that as fine
+    raise DryRunRefused(f"The EC2 endpoint in `{region}` ignored DryRun; refusing to launch through it.")
+
+
+def run_instance(services: Services, region: str, params: dict[str, Any], token: str) -> dict[str, Any]:
+    """Start one instance; the same `token` never starts a second one (EC2 idempotency)."""
+    with aws_errors(region):
+        answer = services.ec2(region).run_instances(ClientToken=token, **params)
+    return dict(answer["Instances"][0])
+
+
+def find_instance_by_tag(services: Services, region: str, key: str, value: str) -> dict[str, Any] | None:
+    """A live (not terminated) instance carrying the tag `key`=`value`, if any."""
+    filters = [
+        {"Name": f"tag:{key}", "Values": [value]},
+        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
+    ]
+    with aws_errors(region):
+        reservations = services.ec2(region).describe_instances(Filters=filters)["Reservations"]
+    found = [i for r in reservations for i in r["Instances"]]
+    return dict(found[0]) if found else None
+
+
+def describe_instance(services: Services, region: str, instance_id: str) -> dict[str, Any] | None:
+    try:
+        reservations = services.ec2(region).describe_instances(InstanceIds=[instance_id])["Reservations"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "InvalidInstanceID.NotFound":
+            return None  # eventual consistency right after run_instances
+        raise explain(exc, region) from exc
+    except (BotoCoreError, ResponseParserError) as exc:
+        raise explain(exc, region) from exc
+    found = [i for r in reservations for i in r["Instances"]]
+    return dict(found[0]) if found else None

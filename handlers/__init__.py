@@ -15,6 +15,8 @@ REGISTRY = Registry(
         compare.compare,
         ami.ami_status,
         ami.ami_copies,
+        ami.ami_copy,
+        ami.launch,
         jobs.list_jobs,
         jobs.show_job,
         jobs.cancel_job,

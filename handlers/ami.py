@@ -1,4 +1,7 @@
-"""`/image ami status` and `/image ami copies`: AMI look-ups for on-call, over boto3."""
+"""AMI commands over boto3: `ami status` and `ami copies` (look-ups for on-call),
+`ami copy` and `launch` (confirmed jobs; their job kinds `ami.copy` and
+`ami.launch` are registered here, so every worker has them).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import aws
+from bot.access import check_copy, check_launch, check_launch_quota, consume_launch, required_tags
 from bot.aws import Copy, CopyReport, Image, RegionResult
 from bot.commands import PREFIX, Command, Context, subcommand
+from bot.confirm import Proposal, proposal_reply
 from bot.errors import CommandError
+from bot.jobs import JobResult, Progress, job_kind
 from bot.reply import Context as Footer
 from bot.reply import Fields, Header, Part, Reply, Text
 
@@ -286,3 +292,249 @@ def age(when: datetime, now: datetime) -> str:
             text = f"{n} {unit}{'' if n == 1 else 's'}"
             return f"{text} ago" if seconds >= 0 else f"in {text}"
     return "just now"
+
+
+# -------------------------------------------------------------------- copy
+
+POLL_SECONDS = 10.0  # between describe calls while a job waits; `poll` in the job args overrides it
+COPY_WARNING = "This creates a new AMI and EBS snapshots in `{region}`; snapshot storage costs money."
+
+
+@subcommand(
+    "ami copy",
+    usage=f"{PREFIX} ami copy <ami-id> <region> [--name N] [--source-region R]",
+    example=f"{PREFIX} ami copy ami-0abcdef1234567890 eu-west-1",
+    options=("name", "source-region"),
+    min_args=2,
+    max_args=2,
+    slow=True,
+    permission="copy",
+)
+def ami_copy(ctx: Context, cmd: Command) -> Reply:
+    """Copy an AMI to another region (a job, after you confirm)."""
+    ami_id = aws.validate_ami_id(cmd.args[0])
+    region = aws.validate_region(cmd.args[1])
+    source_region = aws.validate_region(cmd.option("source-region") or ctx.settings.aws_region)
+    if region == source_region:
+        raise CommandError(f"`{ami_id}` already lives in `{region}`. Name another region, like `eu-west-1`.")
+    check_copy(ctx.services.policy, region)
+    source = _available_image(ctx, source_region, ami_id, "--source-region")
+    name = (cmd.option("name") or source.name or source.id).strip()
+    return proposal_reply(
+        Proposal(
+            kind="ami.copy",
+            args={"ami": source.id, "source_region": source_region, "region": region, "name": name},
+            target=f"copying {source.id} ({name}) from {source_region} to {region}",
+            title=f"Copy {source.id} to {region}?",
+            summary=(
+                ("AMI", f"`{source.id}` ({source.name or 'no name'})"),
+                ("From", f"`{source_region}`"),
+                ("To", f"`{region}`"),
+                ("New name", name),
+                ("Tags", f"the AMI's own tags, plus `{aws.SOURCE_IMAGE_TAG}` and `{aws.SOURCE_REGION_TAG}`"),
+            ),
+            permission="copy",
+            warning=COPY_WARNING.format(region=region),
+        )
+    )
+
+
+def _available_image(ctx: Context, region: str, ami_id: str, option: str) -> aws.Image:
+    image = aws.describe_image(ctx.services, region, ami_id)
+    if image is None:
+        raise CommandError(
+            f"`{ami_id}` was not found in `{region}`. Give the region it lives in with `{option} R`, "
+            f"or find it with `{PREFIX} ami status {ami_id} --region all`."
+        )
+    if image.state != "available":
+        raise CommandError(f"`{ami_id}` is {state_text(image)}; it must be available. Try again once it is.")
+    return image
+
+
+class ImageCopyFailed(CommandError):
+    """EC2 reported the copy as failed (or it vanished while the job waited)."""
+
+
+@job_kind("ami.copy", timeout=2 * 3600, retries=3)
+def copy_job(progress: Progress, args: dict[str, Any]) -> JobResult:
+    """Copy the AMI, tag the copy with its source, and wait until it is available."""
+    services = progress.services
+    region, source_region = str(args["region"]), str(args["source_region"])
+    check_copy(services.policy, region)  # the policy may have changed since the confirmation
+    progress.update(0.02, f"checking {args['ami']} in {source_region}")
+    source = aws.describe_image(services, source_region, str(args["ami"]))
+    if source is None:
+        raise ImageCopyFailed(f"`{args['ami']}` is gone from `{source_region}`; nothing was copied.")
+    token = str(args.get("confirmation") or progress.job_id)
+    new_id = aws.copy_image(services, source, region, str(args["name"]), token)
+    progress.update(0.05, f"copying to {region} as {new_id}")
+    image = _wait_for_image(progress, region, new_id, float(args.get("poll", POLL_SECONDS)))
+    aws.ensure_tags(services, region, new_id, image.tags, aws.source_tags(source))
+    return JobResult(
+        f"Copied {source.id} to {region}: {new_id} is available.",
+        fields=(
+            ("New AMI", new_id),
+            ("Region", region),
+            ("Name", image.name),
+            ("Source", f"{source.id} ({source_region})"),
+        ),
+    )
+
+
+def _wait_for_image(progress: Progress, region: str, ami_id: str, poll: float) -> aws.Image:
+    started = time.monotonic()
+    while True:
+        image = aws.describe_image(progress.services, region, ami_id)
+        state = image.state if image else "not visible yet"
+        if image is not None and image.state == "available":
+            return image
+        if image is not None and image.state in ("failed", "error", "invalid", "deregistered"):
+            reason = image.data.get("StateReason") or {}
+            why = reason.get("Message") or reason.get("Code") or "EC2 gave no reason"
+            raise ImageCopyFailed(f"The copy {ami_id} in `{region}` {image.state}: {why}.")
+        elapsed = time.monotonic() - started
+        progress.update(min(0.95, 0.05 + elapsed / 3600), f"{ami_id} in {region}: {state} ({elapsed:.0f} s)")
+        time.sleep(poll)
+
+
+# ------------------------------------------------------------------ launch
+
+DEFAULT_TYPE = "t3.micro"
+PRICE_CLASSES = (
+    (("nano", "micro"), "tiny (≈ $0.004–0.02/h)"),
+    (("small", "medium"), "small (≈ $0.01–0.05/h)"),
+    (("large",), "medium (≈ $0.05–0.20/h)"),
+    (("xlarge", "2xlarge"), "large (≈ $0.15–0.80/h)"),
+)
+LAUNCH_WARNING = "This starts an EC2 instance that is billed by the hour until someone terminates it."
+DRY_RUN_JOB = "pending-confirmation"
+
+
+def price_class(instance_type: str) -> str:
+    """A rough hourly price class from the instance size (not a quote)."""
+    size = instance_type.split(".", 1)[-1]
+    for sizes, text in PRICE_CLASSES:
+        if size in sizes:
+            return text
+    return "very large (≈ $0.60/h and up)"
+
+
+@subcommand(
+    "launch",
+    usage=f"{PREFIX} launch <ami-id> [--type T] [--region R] [--name N] [--subnet S] [--key K] [--allow-deprecated]",
+    example=f"{PREFIX} launch ami-0abcdef1234567890 --type t3.small --name smoke-test",
+    options=("type", "region", "name", "subnet", "key"),
+    flags=("allow-deprecated",),
+    min_args=1,
+    max_args=1,
+    slow=True,
+    permission="launch",
+)
+def launch(ctx: Context, cmd: Command) -> Reply:
+    """Launch an instance from an AMI (a job, after you confirm)."""
+    ami_id = aws.validate_ami_id(cmd.args[0])
+    region = aws.validate_region(cmd.option("region") or ctx.settings.aws_region)
+    instance_type = aws.validate_instance_type(cmd.option("type") or DEFAULT_TYPE)
+    policy = ctx.services.policy
+    check_launch(policy, instance_type, region)
+    check_launch_quota(ctx.services.redis, policy, ctx.user_id)
+    image = _available_image(ctx, region, ami_id, "--region")
+    deprecated = image.deprecation is not None and image.deprecation <= datetime.now(UTC)
+    if deprecated and not cmd.flag("allow-deprecated"):
+        raise CommandError(
+            f"`{ami_id}` is deprecated ({deprecation_text(image.deprecation, datetime.now(UTC))}). "
+            f"Launch a current AMI, or add `--allow-deprecated` if you really mean this one."
+        )
+    name = (cmd.option("name") or f"imagebot-{image.name or ami_id}")[:255]
+    args = {"ami": ami_id, "region": region, "type": instance_type, "name": name}
+    args.update({k: v for k in ("subnet", "key") if (v := cmd.option(k))})
+    tags = launch_tags(policy, ctx.user_id, DRY_RUN_JOB, name)
+    aws.dry_run_launch(ctx.services, region, _params(args, tags))
+    shown_tags = {**tags, "imagebot:job": "<job id>"}
+    return proposal_reply(
+        Proposal(
+            kind="ami.launch",
+            args=args,
+            target=f"launching {instance_type} from {ami_id} in {region}",
+            title=f"Launch {instance_type} from {ami_id}?",
+            summary=(
+                ("AMI", f"`{ami_id}` ({image.name or 'no name'})" + (" · deprecated" if deprecated else "")),
+                ("Name", name),
+                ("Type", f"`{instance_type}`"),
+                ("Region", f"`{region}`"),
+                ("Subnet", f"`{args['subnet']}`" if "subnet" in args else "default"),
+                ("Key pair", f"`{args['key']}`" if "key" in args else "none"),
+                ("Price class", price_class(instance_type)),
+                ("Tags", tags_text(shown_tags)),
+            ),
+            permission="launch",
+            warning=LAUNCH_WARNING,
+        )
+    )
+
+
+def launch_tags(policy: Any, user_id: str, job_id: str, name: str) -> dict[str, str]:
+    return {**required_tags(policy, user_id, job_id), "Name": name}
+
+
+def _params(args: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+    return aws.launch_params(str(args["ami"]), str(args["type"]), tags, args.get("subnet"), args.get("key"))
+
+
+def client_token(args: dict[str, Any], job_id: str) -> str:
+    """The run_instances ClientToken: from the confirmation, so every retry sends the same one."""
+    return f"imagebot-launch-{args.get('confirmation') or job_id}"[:64]
+
+
+class InstanceLaunchFailed(CommandError):
+    """The instance ended (terminated, shutting down) instead of running."""
+
+
+@job_kind("ami.launch", timeout=1800, retries=3)
+def launch_job(progress: Progress, args: dict[str, Any]) -> JobResult:
+    """Start the instance once (ClientToken + a look-up by job tag), then wait until it runs."""
+    services, region = progress.services, str(args["region"])
+    policy, user = services.policy, progress.record.user_id
+    instance = aws.find_instance_by_tag(services, region, "imagebot:job", progress.job_id)  # a retry
+    if instance is None:
+        check_launch(policy, str(args["type"]), region)
+        consume_launch(services.redis, policy, user)
+        tags = launch_tags(policy, user, progress.job_id, str(args["name"]))
+        progress.update(0.1, f"starting {args['type']} from {args['ami']} in {region}")
+        instance = aws.run_instance(services, region, _params(args, tags), client_token(args, progress.job_id))
+    instance = _wait_for_instance(progress, region, str(instance["InstanceId"]), float(args.get("poll", POLL_SECONDS)))
+    return launch_result(region, instance)
+
+
+def _wait_for_instance(progress: Progress, region: str, instance_id: str, poll: float) -> dict[str, Any]:
+    started = time.monotonic()
+    while True:
+        instance = aws.describe_instance(progress.services, region, instance_id)
+        state = str((instance or {}).get("State", {}).get("Name") or "not visible yet")
+        if instance is not None and state == "running":
+            return instance
+        if state in ("shutting-down", "terminated", "stopping", "stopped"):
+            reason = (instance or {}).get("StateReason", {}).get("Message") or "EC2 gave no reason"
+            raise InstanceLaunchFailed(f"Instance {instance_id} in `{region}` is {state} instead of running: {reason}.")
+        elapsed = time.monotonic() - started
+        progress.update(min(0.95, 0.2 + elapsed / 600), f"{instance_id} in {region}: {state} ({elapsed:.0f} s)")
+        time.sleep(poll)
+
+
+def console_link(region: str, instance_id: str) -> str:
+    return f"https://{region}.console.aws.amazon.com/ec2/home?region={region}#InstanceDetails:instanceId={instance_id}"
+
+
+def launch_result(region: str, instance: dict[str, Any]) -> JobResult:
+    instance_id = str(instance["InstanceId"])
+    return JobResult(
+        f"Instance {instance_id} is running in {region}.",
+        fields=(
+            ("Instance", instance_id),
+            ("Type", str(instance.get("InstanceType", "?"))),
+            ("AZ", str(instance.get("Placement", {}).get("AvailabilityZone", "?"))),
+            ("Private IP", str(instance.get("PrivateIpAddress") or "—")),
+            ("State", str(instance.get("State", {}).get("Name", "?"))),
+            ("Console", console_link(region, instance_id)),
+        ),
+    )

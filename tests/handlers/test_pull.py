@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from itertools import pairwise
 
 import pytest
@@ -11,6 +10,7 @@ from bot.access import load_policy
 from bot.commands import Context, dispatch
 from bot.jobs import FAILED, SUCCEEDED, JobStore
 from bot.services import Services
+from tests.support.worker import wait_done
 
 POLICY = """
 roles: {puller: {permissions: [pull]}}
@@ -34,16 +34,6 @@ def pull_ctx(pull_settings):
     services = Services(pull_settings, policy=load_policy(pull_settings.policy_file))
     yield Context(pull_settings, services, user_id="U0USER", channel_id="C0OPS", transport="slack")
     services.close()
-
-
-def wait_done(store: JobStore, job_id: str, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        record = store.get(job_id)
-        if record and record.done:
-            return record
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish: {store.get(job_id)}")
 
 
 def test_a_pull_runs_as_a_job_and_reports_in_place(pull_ctx, docker_stack, slack_api, start_worker):

@@ -11,7 +11,7 @@ from pathlib import Path
 import redis
 from rq import Queue, Worker
 
-from bot.jobs import QUEUE
+from bot.jobs import QUEUE, JobRecord, JobStore
 from tests.conftest import BOT_TOKEN
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,3 +63,14 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+def wait_done(store: JobStore, job_id: str, timeout: float = 60.0) -> JobRecord:
+    """The job's record once it reached a final state; fails the test when it does not in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        record = store.get(job_id)
+        if record and record.done:
+            return record
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish: {store.get(job_id)}")
