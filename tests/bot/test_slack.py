@@ -96,3 +96,51 @@ def test_slow_command_acks_at_once_and_answers_through_response_url(settings, se
     assert "Working on `/image lookup`" in json.loads(resp.body)["text"]
     call = slack_api.wait_for("response_url")[0]
     assert call.body["text"] == "looked it up" and call.body["replace_original"] is False
+
+
+def test_imagebot_serve_answers_signed_requests_over_http(settings, slack_api):
+    """The real HTTP mode: `imagebot serve` (waitress) on a port, signed request 200, unsigned 401."""
+    import os
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.conftest import BOT_TOKEN, free_port
+    from tests.support.signing import SIGNING_SECRET, signed_headers
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_api.url,
+        "PORT": str(port),
+        "REDIS_URL": settings.redis_url,
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, stderr=subprocess.PIPE)
+    body = slash_command_body("help", slack_api.response_url()).encode()
+
+    def post(headers):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/slack/events", data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                status, _ = post({"Content-Type": "application/x-www-form-urlencoded"})
+                break
+            except urllib.error.URLError:
+                assert proc.poll() is None and time.monotonic() < deadline, "imagebot serve did not start"
+                time.sleep(0.1)
+        assert status == 401
+        status, text = post({k: v[0] for k, v in signed_headers(body.decode()).items()})
+        assert status == 200 and "/image help" in json.loads(text)["text"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
