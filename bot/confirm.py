@@ -126,7 +126,7 @@ def _gone() -> Reply:
 def prompt(ctx: Context, reply: Reply, ask: Callable[[str], str]) -> Reply:
     """The shell's yes/no question."""
     proposal: Proposal = reply.proposal
-    answer = ask(f"{proposal.target}. {proposal.warning} Confirm? [y/N] ").strip().lower()
+    answer = ask(f"Confirm {proposal.target}? [y/N] ").strip().lower()
     if answer not in ("y", "yes"):
         return Reply.message("Canceled: nothing was started.")
     return accept(ctx, proposal, new_confirmation_id())
