@@ -193,3 +193,16 @@ def test_no_configured_secret_reaches_the_logs(settings, policy_services, app, s
     for value in settings.secrets():
         assert value not in logs
         assert all(value not in json.dumps(e) for e in entries)
+
+
+def test_a_slack_user_group_grant_comes_from_slack(settings, tmp_path, slack_api):
+    """Group membership is read from Slack's usergroups.list (the stand-in), once, then cached."""
+    path = tmp_path / "groups.yml"
+    path.write_text("roles: {builder: {permissions: [launch]}}\ngrants: {usergroups: {S0PLATFORM: [builder]}}\n")
+    services = Services(settings, policy=load_policy(str(path)))
+    slack_api.answer("usergroups.list", {"ok": True, "usergroups": [{"id": "S0PLATFORM", "users": ["U0GROUPIE"]}]})
+    app = build_app(settings, services, TEST_REGISTRY)
+    member = json.loads(send(app, slash_command_body("help", slack_api.response_url(), user="U0GROUPIE")).body)
+    other = json.loads(send(app, slash_command_body("help", slack_api.response_url(), user="U0NOBODY")).body)
+    assert "/image build" in member["text"] and "/image build" not in other["text"]
+    assert len(slack_api.calls_to("usergroups.list")) == 1

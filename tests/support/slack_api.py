@@ -35,6 +35,7 @@ class SlackStandIn:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self._scripted: dict[str, list[Scripted]] = {}
+        self._answers: dict[str, dict[str, Any]] = {}
         self._lock = threading.Condition()
         self._ts = 1700000000.000100
         handler = type("Handler", (_Handler,), {"standin": self})
@@ -54,6 +55,7 @@ class SlackStandIn:
         with self._lock:
             self.calls.clear()
             self._scripted.clear()
+            self._answers.clear()
 
     def stop(self) -> None:
         self.server.shutdown()
@@ -72,6 +74,11 @@ class SlackStandIn:
         body = {"ok": False, "error": "ratelimited" if status == 429 else error}
         with self._lock:
             self._scripted.setdefault(method, []).extend(Scripted(status, body, headers) for _ in range(times))
+
+    def answer(self, method: str, body: dict[str, Any]) -> None:
+        """Answer every later call of `method` with this body (200), e.g. usergroups.list."""
+        with self._lock:
+            self._answers[method] = body
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -100,6 +107,8 @@ class SlackStandIn:
             return Scripted(200, self._answer(call), {})
 
     def _answer(self, call: Call) -> dict[str, Any]:
+        if call.method in self._answers:
+            return self._answers[call.method]
         if call.method == "response_url":
             return {"ok": True}
         if call.method == "auth.test":
