@@ -191,12 +191,12 @@ class SlackGroups:
         self.client = client
         self.ttl = ttl
         self._members: dict[str, frozenset[str]] = {}
-        self._loaded = 0.0
+        self._loaded: float | None = None  # never loaded yet (monotonic time can be small after a boot)
         self._lock = threading.Lock()
 
     def __call__(self, user_id: str) -> frozenset[str]:
         with self._lock:
-            if time.monotonic() - self._loaded > self.ttl:
+            if self._loaded is None or time.monotonic() - self._loaded > self.ttl:
                 self._refresh()
             return self._members.get(user_id, frozenset())
 
