@@ -18,9 +18,9 @@ from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot.config import load_settings
+from bot.core.config import load_settings
 from bot.services import Services
-from bot.slack import build_app
+from bot.slack.app import build_app
 from tests.support.slack_api import SlackStandIn
 
 SECRET = "bench-signing-secret"

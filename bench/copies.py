@@ -6,7 +6,7 @@ The same look-up is timed twice in the same run: through `/image ami copies`
 (concurrent, bounded pool) and one region after another. Prints the median
 wall times, one call's latency, and the ratios (targets: concurrent at most
 2.5 times one call; sequential/concurrent at least 8). The enabled-region
-list is cached (aws.REGIONS_TTL), so a warm look-up is one round of calls;
+list is cached (bot.aws.clients.REGIONS_TTL), so a warm look-up is one round of calls;
 the figure with that cache missed (two rounds) is printed too.
 
     .venv/bin/python -m bench.copies [RUNS]
@@ -24,9 +24,12 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from bot import aws
-from bot.commands import Context, dispatch
-from bot.config import load_settings
+from bot.aws.copies import group_copies
+from bot.aws.images import describe_image, list_owned
+from bot.aws.regions import enabled_regions
+from bot.core.config import load_settings
+from bot.dispatch.run import dispatch
+from bot.framework.context import Context
 from bot.services import Services
 
 DELAY = 0.1
@@ -106,12 +109,12 @@ def _link(region: str, ami_id: str, source_id: str, source_region: str) -> None:
 
 def sequential(services: Services, ami_id: str) -> int:
     """The same look-up, one call after another."""
-    source = aws.describe_image(services, "us-east-1", ami_id)
+    source = describe_image(services.aws, "us-east-1", ami_id)
     assert source is not None
     images = [source]
-    for region in aws.enabled_regions(services):
-        images += aws.list_owned(services, region)
-    return sum(len(c) for c in aws.group_copies(source, images).values())
+    for region in enabled_regions(services.aws):
+        images += list_owned(services.aws, region)
+    return sum(len(c) for c in group_copies(source, images).values())
 
 
 def timed(fn: object, runs: int) -> list[float]:
@@ -144,7 +147,7 @@ def main() -> None:
         reply = dispatch(ctx, f"/image ami copies {source}")
         assert reply.ok and len(reply.data["copies"]) == 4, reply.text  # type: ignore[index]
 
-    regions = aws.enabled_regions(services)
+    regions = enabled_regions(services.aws)
     concurrent()
     sequential(services, source)  # warm up: every region's client exists before timing
     one = statistics.median(timed(lambda: services.ec2("us-east-1").describe_regions(), runs))
@@ -152,7 +155,7 @@ def main() -> None:
     seq = statistics.median(timed(lambda: sequential(services, source), max(1, runs // 2)))
 
     def cold() -> None:
-        aws._regions_cache.clear()  # the enabled-region list is cached for aws.REGIONS_TTL; time a miss too
+        services.aws.regions.clear()  # the enabled-region list is cached (REGIONS_TTL); time a miss too
         concurrent()
 
     miss = statistics.median(timed(cold, runs))

@@ -25,16 +25,22 @@ from typing import Any
 import redis
 from rq import Queue, Worker
 
-from bot.commands import Context, dispatch
-from bot.config import load_settings
-from bot.jobs import QUEUE, JobRecord, JobResult, JobStore, Progress, job_kind, submit
+from bot.core.config import load_settings
+from bot.dispatch.run import dispatch
+from bot.framework.context import Context
+from bot.framework.job_kind import job_kind
+from bot.framework.starting import submit
+from bot.jobs.progress import Progress
+from bot.jobs.queue import QUEUE
+from bot.jobs.record import JobRecord, JobResult
+from bot.jobs.store import JobStore
 from bot.services import Services
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 @job_kind("bench.noop", timeout=30)
-def run_noop(progress: Progress, args: dict[str, Any]) -> JobResult:
+def run_noop(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobResult:
     return JobResult("nothing done, quickly")
 
 

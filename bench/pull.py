@@ -56,11 +56,11 @@ class BotPuller:
     def __init__(self, stack: DockerStack) -> None:
         import fakeredis
 
-        from bot.access import Policy
-        from bot.commands import Context
-        from bot.config import load_settings
+        from bot.access.policy import Policy
+        from bot.core.config import load_settings
+        from bot.framework.context import Context
         from bot.services import Services
-        from bot.worker import start_inprocess_worker
+        from bot.worker.process import start_inprocess_worker
 
         policy = Policy.model_validate({
             "roles": {"puller": {"permissions": ["pull"]}},
@@ -73,8 +73,9 @@ class BotPuller:
         start_inprocess_worker(settings, self.services)
 
     def pull(self, ref: str) -> float:
-        from bot.commands import dispatch
-        from bot.jobs import SUCCEEDED, JobStore
+        from bot.dispatch.run import dispatch
+        from bot.jobs.record import SUCCEEDED
+        from bot.jobs.store import JobStore
 
         store = JobStore(self.services.redis, self.ctx.settings)
         start = time.perf_counter()

@@ -1,4 +1,8 @@
-"""`imagebot`: shell | run | ask | serve | socket | worker. Thin: it only wires."""
+"""`imagebot`: shell | run | ask | serve | socket | worker. Thin: it only wires.
+
+Each mode imports what it needs when it runs, so `imagebot ask --json` does
+not load AWS, Docker or Slack.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,17 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bot.commands import Context, dispatch
-from bot.config import Settings, load_settings
-from bot.errors import ConfigError
-from bot.logs import configure_logging
-from bot.reply import Reply, render_text
-from bot.services import Services
+from bot.core.config import Settings, load_settings
+from bot.core.errors import ConfigError
+from bot.core.logs import configure_logging
+from bot.core.reply import Reply
+from bot.core.terminal import render_text
+
+if TYPE_CHECKING:
+    from bot.framework.context import Context
+    from bot.services import Services
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,6 +68,9 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _local_context(args: argparse.Namespace) -> Context:
+    from bot.framework.context import Context
+    from bot.services import Services
+
     if args.sandbox:
         from bot.sandbox import build_sandbox
 
@@ -80,7 +91,8 @@ def cmd_shell(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot import confirm
+    from bot.dispatch import confirm
+    from bot.dispatch.run import dispatch
 
     ctx = _local_context(args)
     reply = dispatch(ctx, args.text)
@@ -94,7 +106,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _wait_for_job(ctx: Context, job_id: str) -> int:
     """Print the job's progress until it ends: 0 when it succeeded, 1 otherwise (130 on Ctrl-C)."""
-    from bot.jobs import SUCCEEDED, follow
+    from bot.jobs.record import SUCCEEDED
+    from bot.shell import follow
 
     record = follow(ctx, job_id, sys.stdout)
     if record is None:
@@ -103,7 +116,7 @@ def _wait_for_job(ctx: Context, job_id: str) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from handlers.ask import ask_json
+    from knowledge.answers import ask_json
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.secrets())
@@ -112,6 +125,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
         result = ask_json(question)
         print(json.dumps(result, indent=2))
         return 0 if result["matched"] else 1
+    from bot.dispatch.run import dispatch
+    from bot.framework.context import Context
+    from bot.services import Services
+
     ctx = Context(settings, Services(settings), transport="shell")
     reply = dispatch(ctx, f"ask {json.dumps(question)}")
     _print_reply(reply, as_json=False)
@@ -136,7 +153,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import waitress
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
-    from bot.slack import build_app
+    from bot.services import Services
+    from bot.slack.app import build_app
 
     settings = _slack_settings("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     services = Services(settings)
@@ -149,7 +167,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_socket(args: argparse.Namespace) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-    from bot.slack import build_app
+    from bot.services import Services
+    from bot.slack.app import build_app
 
     settings = _slack_settings("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     services = Services(settings)
@@ -162,17 +181,19 @@ def cmd_socket(args: argparse.Namespace) -> int:
 
 def _start_reaper(settings: Settings, services: Services) -> None:
     """Slack processes reap too, so a dead job is reported even when no worker is left."""
-    from bot.worker import start_reaper
+    from bot.worker.reaper import start_reaper
 
     start_reaper(settings, services)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from bot.worker import run_worker
+    from bot.services import Services
+    from bot.slack.notifier import SlackNotifier
+    from bot.worker.process import run_worker
 
     settings = load_settings()
     configure_logging(settings.log_level, settings.secrets())
-    return run_worker(settings, Services(settings))
+    return run_worker(settings, Services(settings, notifier=SlackNotifier(settings)))
 
 
 if __name__ == "__main__":

@@ -15,8 +15,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings, load_settings
+import fakeredis
+from moto.ec2.models import ec2_backends
+from moto.server import ThreadedMotoServer
+
+from bot.core.config import Settings, load_settings
 from bot.services import Services
+from bot.worker.process import start_inprocess_worker
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +53,6 @@ class SandboxAws:
     """moto's server in a thread on 127.0.0.1, with the demo estate seeded."""
 
     def __init__(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.server.start()
@@ -127,8 +130,6 @@ def _dates(image: DemoImage, hours_later: int) -> dict[str, Any]:
 
 def _set_fields(region: str, ami_id: str, **fields: Any) -> None:
     """Fields real EC2 returns that moto's API cannot set (state, source, deprecation)."""
-    from moto.ec2.models import ec2_backends
-
     ami = ec2_backends[ACCOUNT][region].amis[ami_id]
     for name, value in fields.items():
         if value is not None:
@@ -137,10 +138,6 @@ def _set_fields(region: str, ami_id: str, **fields: Any) -> None:
 
 def build_sandbox() -> tuple[Settings, Services, SandboxAws]:
     """Start moto, seed the estate, and return settings and services wired to them."""
-    import fakeredis
-
-    from bot.worker import start_inprocess_worker
-
     aws = SandboxAws()
     settings = sandbox_settings(aws.endpoint_url)
     services = Services(settings, redis_client=fakeredis.FakeRedis())

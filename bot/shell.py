@@ -1,17 +1,24 @@
-"""The local adapter: the same commands as Slack, typed at a prompt."""
+"""The local transport: the same commands as Slack, typed at a prompt; jobs are followed by polling."""
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot import confirm
-from bot.commands import PREFIX, Context, dispatch
-from bot.jobs import follow
-from bot.reply import render_text
+from bot.core.command import PREFIX
+from bot.core.errors import CommandError
+from bot.core.reply import Reply
+from bot.core.terminal import render_text
+from bot.dispatch import confirm
+from bot.dispatch.run import dispatch
+from bot.framework.context import Context
+from bot.jobs.display import status_line
+from bot.jobs.record import JobRecord
+from bot.jobs.store import JobStore
 
 HISTORY = Path(os.path.expanduser("~/.imagebot_history"))
 EXIT_WORDS = {"exit", "quit", ":q"}
@@ -60,6 +67,36 @@ def repl(ctx: Context, read: Callable[[str], str] = input, out: TextIO = sys.std
             follow(ctx, reply.job_id, out)
     _save_history()
     return 0
+
+
+def follow(ctx: Context, job_id: str, out: TextIO, poll: float = 0.2) -> JobRecord | None:
+    """Print a progress line whenever the job moves, until it ends; None when waiting stopped.
+
+    Ctrl-C stops the waiting, never the job.
+    """
+    try:
+        with ctx.jobs() as store:
+            return _print_until_done(store, job_id, out, poll)
+    except KeyboardInterrupt:
+        print(f"\nStopped waiting; job {job_id} keeps running. `{PREFIX} job {job_id}` shows it.", file=out)
+    except CommandError as exc:
+        print(exc.message, file=out)
+    return None
+
+
+def _print_until_done(store: JobStore, job_id: str, out: TextIO, poll: float) -> JobRecord | None:
+    last = ""
+    while True:
+        record = store.get(job_id)
+        if record is None:
+            return None
+        line = render_text(Reply.message(status_line(record)))
+        if line != last:
+            print(line, file=out, flush=True)
+            last = line
+        if record.done:
+            return record
+        time.sleep(poll)
 
 
 def _load_history() -> None:

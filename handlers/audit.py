@@ -7,30 +7,44 @@ import time
 
 import redis
 
-from bot.commands import PREFIX, Command, Context, subcommand
-from bot.errors import CommandError
-from bot.jobs import age
-from bot.reply import Context as Footer
-from bot.reply import Header, Reply, Text
+from bot.core.command import PREFIX, Command
+from bot.core.errors import CommandError
+from bot.core.formatting import compact_duration
+from bot.core.parts import Footer, Header, Text
+from bot.core.permissions import Permission
+from bot.core.reply import Reply
+from bot.framework.context import Context
+from bot.framework.options import Number
+from bot.framework.options import Text as TextOption
+from bot.framework.subcommand import subcommand
 
 MAX_LIMIT = 200
 MENTION = re.compile(r"^<@([A-Z0-9]+)(?:\|[^>]*)?>$")
+USER_ID = re.compile(r"[A-Z][A-Z0-9_]{1,40}")
+
+
+def slack_user(value: str) -> str:
+    """`--user`: a Slack user id, or a mention of one."""
+    mention = MENTION.match(value)
+    user = mention.group(1) if mention else value.strip().upper()
+    if not USER_ID.fullmatch(user):
+        raise CommandError(f"`{value}` is not a Slack user id. Try `{PREFIX} audit --user U0123ABCD`.")
+    return user
 
 
 @subcommand(
     "audit",
     usage=f"{PREFIX} audit [--user U] [--limit N]",
     example=f"{PREFIX} audit --user U0123ABCD --limit 50",
-    options=("user", "limit"),
+    options={"user": TextOption(convert=slack_user), "limit": Number(1, MAX_LIMIT, default=20)},
     max_args=0,
-    permission="admin",
+    permission=Permission.ADMIN,
 )
 def show_audit(ctx: Context, cmd: Command) -> Reply:
     """Show the audit log of commands, newest first (admins)."""
-    user = _user(cmd.option("user"))
-    limit = _limit(cmd.option("limit"))
+    user = cmd.option("user")
     try:
-        entries = ctx.services.audit.entries(user_id=user, limit=limit)
+        entries = ctx.services.audit.entries(user_id=user, limit=cmd.number("limit"))
     except redis.RedisError:
         raise CommandError(
             "The audit log is unavailable (Redis does not answer); entries still go to the log."
@@ -39,14 +53,14 @@ def show_audit(ctx: Context, cmd: Command) -> Reply:
         return Reply.message("No audit entries" + (f" for <@{user}>." if user else "."))
     now = time.time()
     lines = [
-        f"`{age(now - float(e['ts']))}` <@{e['user']}> in {_where(e)}: `{e['text'][:120]}` "
+        f"`{compact_duration(now - float(e['ts']))}` <@{e['user']}> in {_where(e)}: `{e['text'][:120]}` "
         f"→ {e['decision']}, {e['outcome']}" + (f", job `{e['job_id']}`" if e.get("job_id") else "")
         for e in entries
     ]
-    title = f"Audit log for <@{user}>" if user else "Audit log"
+    title = f"Audit log for {user}" if user else "Audit log"
     return Reply(
         parts=[
-            Header(title.replace("<@", "").replace(">", "")),
+            Header(title),
             Text("\n".join(lines)),
             Footer(f"{len(entries)} newest entries; `--limit N` for more (up to {MAX_LIMIT})."),
         ]
@@ -56,21 +70,3 @@ def show_audit(ctx: Context, cmd: Command) -> Reply:
 def _where(entry: dict[str, str]) -> str:
     channel = entry.get("channel", "")
     return f"<#{channel}>" if entry.get("transport") == "slack" and channel else entry.get("transport", "?")
-
-
-def _user(value: str | None) -> str | None:
-    if not value:
-        return None
-    mention = MENTION.match(value)
-    user = mention.group(1) if mention else value.strip().upper()
-    if not re.fullmatch(r"[A-Z][A-Z0-9_]{1,40}", user):
-        raise CommandError(f"`{value}` is not a Slack user id. Try `{PREFIX} audit --user U0123ABCD`.")
-    return user
-
-
-def _limit(value: str | None) -> int:
-    if value is None:
-        return 20
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-        raise CommandError(f"`--limit` takes a number from 1 to {MAX_LIMIT}, like `{PREFIX} audit --limit 50`.")
-    return int(value)

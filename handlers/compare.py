@@ -1,28 +1,34 @@
-"""`/image compare`: Docker image versus AMI at a glance, or one dimension in depth."""
+"""`/image compare`: Docker image versus AMI at a glance, one dimension in depth, or a real AMI with a real image."""
 
 from __future__ import annotations
 
-import difflib
-from typing import Any
-
-from bot.commands import PREFIX, Command, Context, subcommand
-from bot.containers import human_size
-from bot.errors import CommandError
-from bot.reply import Buttons, Fields, Header, Reply, Text
-from bot.reply import Context as Footer
-from handlers.ask import related_buttons, share_button
+from bot.aws.images import describe_image, validate_ami_id
+from bot.aws.regions import validate_region
+from bot.core.command import PREFIX, Command
+from bot.core.errors import CommandError
+from bot.core.formatting import closest, human_size
+from bot.core.parts import Buttons, Fields, Footer, Header, Part, Text
+from bot.core.reply import Reply
+from bot.docker.errors import DockerError
+from bot.docker.inspect import inspect_local, inspect_remote
+from bot.docker.reference import ImageRef, parse_reference
+from bot.framework.context import Context
+from bot.framework.options import Flag
+from bot.framework.options import Text as TextOption
+from bot.framework.subcommand import subcommand
+from handlers.topics import related_buttons, share_button
 from knowledge.base import Dimension, load_dimensions
 
 DOCKER = "Docker image"
 AMI = "AMI"
+DockerSide = tuple[str, str, str, str, str]
 
 
 @subcommand(
     "compare",
     usage=f"{PREFIX} compare [dimension]",
     example=f"{PREFIX} compare startup",
-    flags=("shared",),
-    options=("region",),
+    options={"shared": Flag(), "region": TextOption(convert=validate_region)},
     max_args=2,
     slow=lambda cmd: len(cmd.args) == 2,  # the concrete comparison asks AWS and Docker
 )
@@ -41,7 +47,7 @@ def compare(ctx: Context, cmd: Command) -> Reply:
 
 
 def table_reply(ctx: Context, shared: bool) -> Reply:
-    parts: list[Any] = [Header(f"{DOCKER} vs {AMI}")]
+    parts: list[Part] = [Header(f"{DOCKER} vs {AMI}")]
     for dim in load_dimensions():
         parts.append(Text(f"*{dim.name}*"))
         parts.append(Fields(((DOCKER, dim.docker), (AMI, dim.ami))))
@@ -51,7 +57,7 @@ def table_reply(ctx: Context, shared: bool) -> Reply:
 
 
 def dimension_reply(dim: Dimension, ctx: Context, shared: bool) -> Reply:
-    parts: list[Any] = [
+    parts: list[Part] = [
         Header(f"{dim.name}: {DOCKER} vs {AMI}"),
         Fields(((DOCKER, dim.docker), (AMI, dim.ami))),
         Text(dim.detail),
@@ -63,7 +69,7 @@ def dimension_reply(dim: Dimension, ctx: Context, shared: bool) -> Reply:
     return _finish(parts, f"{PREFIX} compare {dim.id} --shared", ctx, shared)
 
 
-def _finish(parts: list[Any], share_text: str, ctx: Context, shared: bool) -> Reply:
+def _finish(parts: list[Part], share_text: str, ctx: Context, shared: bool) -> Reply:
     if shared:
         parts.append(Footer(f"Shared by <@{ctx.user_id}>"))
     else:
@@ -73,34 +79,13 @@ def _finish(parts: list[Any], share_text: str, ctx: Context, shared: bool) -> Re
 
 def concrete_reply(ctx: Context, ami_id: str, image_ref: str, region: str | None) -> Reply:
     """One real AMI next to one real Docker image (the local copy, else what the registry says)."""
-    from bot import aws
-    from bot.containers import DockerError, docker_client, inspect_local, inspect_remote, parse_reference
-
-    ami_id = aws.validate_ami_id(ami_id)
-    region = aws.validate_region(region) if region else ctx.settings.aws_region
+    ami_id = validate_ami_id(ami_id)
+    region = region or ctx.settings.aws_region
     ref = parse_reference(image_ref)
-    image = aws.describe_image(ctx.services, region, ami_id)
+    image = describe_image(ctx.services.aws, region, ami_id)
     if image is None:
         raise CommandError(f"There is no AMI `{ami_id}` in {region}. Try `--region <name>` or `{PREFIX} ami status`.")
-    client = docker_client(ctx.services)
-    try:
-        local = inspect_local(client, ref)
-        docker_side = (
-            local.platform,
-            local.created or "—",
-            human_size(local.size),
-            "this bot's Docker host",
-            (local.digests or (local.image_id,))[0],
-        )
-    except DockerError:
-        remote = inspect_remote(client, ref)
-        docker_side = (
-            ", ".join(remote.platforms) or "—",
-            "— (not pulled)",
-            human_size(remote.size) + " (manifest)",
-            f"registry `{ref.domain}`",
-            remote.digest,
-        )
+    docker_side = _docker_side(ctx, ref)
     data = image.data
     root = next(
         (m for m in data.get("BlockDeviceMappings") or [] if m.get("DeviceName") == data.get("RootDeviceName")), None
@@ -114,12 +99,37 @@ def concrete_reply(ctx: Context, ami_id: str, image_ref: str, region: str | None
         f"{ami_id} ({data.get('PlatformDetails') or data.get('Platform') or 'Linux/UNIX'})",
     )
     rows = ("Architecture / platform", "Created", "Size", "Where it lives", "Identity")
-    parts: list[Any] = [Header(f"{image.name or ami_id} vs {ref}")]
+    parts: list[Part] = [Header(f"{image.name or ami_id} vs {ref}")]
     for label, ami_value, docker_value in zip(rows, ami_side, docker_side, strict=True):
         parts.append(Text(f"*{label}*"))
         parts.append(Fields(((f"AMI {ami_id}", ami_value), (f"Image {ref.path}", docker_value))))
     parts.append(Footer(f"The general comparison: `{PREFIX} compare`; one dimension: `{PREFIX} compare portability`."))
     return Reply(parts=parts)
+
+
+def _docker_side(ctx: Context, ref: ImageRef) -> DockerSide:
+    """The image on the bot's Docker host; only when it is not there, what its registry says."""
+    client = ctx.services.docker.client()
+    try:
+        local = inspect_local(client, ref)
+    except DockerError as exc:
+        if exc.kind != "not_found":
+            raise  # the engine failed: asking the registry through it would only hide why
+        remote = inspect_remote(client, ref)
+        return (
+            ", ".join(remote.platforms) or "—",
+            "— (not pulled)",
+            human_size(remote.size) + " (manifest)",
+            f"registry `{ref.domain}`",
+            remote.digest,
+        )
+    return (
+        local.platform,
+        local.created or "—",
+        human_size(local.size),
+        "this bot's Docker host",
+        (local.digests or (local.image_id,))[0],
+    )
 
 
 def find_dimension(name: str) -> Dimension:
@@ -131,7 +141,7 @@ def find_dimension(name: str) -> Dimension:
             by_key.setdefault(key, dim)
     if wanted in by_key:
         return by_key[wanted]
-    close = difflib.get_close_matches(wanted, list(by_key), n=1, cutoff=0.7)
+    close = closest(wanted, by_key, n=1, cutoff=0.7)
     if close:
         return by_key[close[0]]
     names = ", ".join(f"`{d.id}`" for d in load_dimensions())

@@ -1,67 +1,17 @@
-"""`/image pull` (a job), `/image docker inspect` and `/image docker remote`."""
+"""`/image docker inspect` and `/image docker remote`: an image on the bot's Docker host, or in its registry."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.access import check_pull
-from bot.commands import PREFIX, Command, Context, subcommand
-from bot.containers import (
-    DockerError,
-    LocalImage,
-    RemoteImage,
-    describe_progress,
-    docker_client,
-    human_size,
-    inspect_local,
-    inspect_remote,
-    parse_platform,
-    parse_reference,
-    pull_image,
-    throttled,
-)
-from bot.jobs import JobResult, Progress, TransientJobError, job_kind, submit
-from bot.reply import Context as Footer
-from bot.reply import Fields, Header, Reply
+from bot.core.command import PREFIX, Command
+from bot.core.formatting import human_size
+from bot.core.parts import Fields, Footer, Header
+from bot.core.reply import Reply
+from bot.docker.inspect import LocalImage, RemoteImage, inspect_local, inspect_remote
+from bot.docker.reference import parse_reference
+from bot.framework.context import Context
+from bot.framework.subcommand import subcommand
 
 EXAMPLE_REF = "nginx:1.27"
-
-
-@subcommand(
-    "pull",
-    usage=f"{PREFIX} pull <image-ref> [--platform os/arch]",
-    example=f"{PREFIX} pull {EXAMPLE_REF} --platform linux/arm64",
-    options=("platform",),
-    min_args=1,
-    max_args=1,
-    permission="pull",
-)
-def pull(ctx: Context, cmd: Command) -> Reply:
-    """Pull an image onto the bot's Docker host as a job, with live progress."""
-    from handlers.jobs import started_reply
-
-    ref = parse_reference(cmd.args[0])
-    platform_text = cmd.option("platform")
-    platform = parse_platform(platform_text) if platform_text else None
-    check_pull(ctx.services.policy, str(ref))
-    args = {"ref": str(ref), "platform": platform}
-    target = f"pulling {ref}" + (f" for {platform}" if platform else "")
-    record, created = submit(ctx, "pull", args, target)
-    return started_reply(record, created)
-
-
-@job_kind("pull", timeout=1800, retries=3)
-def run_pull(progress: Progress, args: dict[str, Any]) -> JobResult:
-    """The pull job: the engine's events become the job's progress (at most one update a second)."""
-    check_pull(progress.services.policy, str(args["ref"]))  # the guardrail again: the policy may have changed
-    report = throttled(lambda fraction, stage, detail: progress.update(fraction, describe_progress(stage, detail)))
-    try:
-        result = pull_image(docker_client(progress.services), str(args["ref"]), args.get("platform"), report)
-    except DockerError as exc:
-        if exc.transient:
-            raise TransientJobError(exc.message) from exc
-        raise
-    return JobResult(result.summary, fields=result.fields())
 
 
 @subcommand(
@@ -75,7 +25,7 @@ def run_pull(progress: Progress, args: dict[str, Any]) -> JobResult:
 def docker_inspect(ctx: Context, cmd: Command) -> Reply:
     """Show an image on the bot's Docker host: id, tags, digests, size, platform, layers, entrypoint, ports."""
     ref = parse_reference(cmd.args[0])
-    image = inspect_local(docker_client(ctx.services), ref)
+    image = inspect_local(ctx.services.docker.client(), ref)
     return Reply(parts=[Header(f"Local image {image.ref}"), Fields(local_fields(image)), Footer(local_footer(image))])
 
 
@@ -90,7 +40,7 @@ def docker_inspect(ctx: Context, cmd: Command) -> Reply:
 def docker_remote(ctx: Context, cmd: Command) -> Reply:
     """Show what the registry has for an image without pulling it: digest, media type, platforms."""
     ref = parse_reference(cmd.args[0])
-    image = inspect_remote(docker_client(ctx.services), ref)
+    image = inspect_remote(ctx.services.docker.client(), ref)
     return Reply(
         parts=[Header(f"Registry image {image.ref}"), Fields(remote_fields(image)), Footer(remote_footer(image))]
     )

@@ -1,11 +1,14 @@
-"""`/image help`: every subcommand, or one subcommand's usage and example."""
+"""`/image help`: every subcommand the caller may run, or one subcommand's usage and example."""
 
 from __future__ import annotations
 
-from bot.commands import PREFIX, Command, Context, registry_of, subcommand
-from bot.errors import CommandError
-from bot.reply import Context as Footer
-from bot.reply import Fields, Header, Reply, Text
+from bot.core.command import PREFIX, Command
+from bot.core.errors import CommandError
+from bot.core.formatting import did_you_mean
+from bot.core.parts import Fields, Footer, Header, Text
+from bot.core.reply import Reply
+from bot.framework.context import Context
+from bot.framework.subcommand import subcommand
 
 
 @subcommand(
@@ -16,13 +19,12 @@ from bot.reply import Fields, Header, Reply, Text
 )
 def show_help(ctx: Context, cmd: Command) -> Reply:
     """List every subcommand, or show how to use one."""
-    registry = registry_of(ctx)
+    registry = ctx.subcommands
     if cmd.args:
         name = " ".join(cmd.args).lower().removeprefix(PREFIX).strip()
         spec = registry.get(name)
         if spec is None:
-            close = registry.suggest(name)
-            hint = f" Did you mean {' or '.join(f'`{c}`' for c in close)}?" if close else ""
+            hint = did_you_mean(registry.suggest(name))
             raise CommandError(f"There is no subcommand `{name}`.{hint} Type `{PREFIX} help` for the list.")
         return Reply(
             parts=[
@@ -31,7 +33,7 @@ def show_help(ctx: Context, cmd: Command) -> Reply:
                 Fields((("Usage", f"`{spec.usage}`"), ("Example", f"`{spec.example}`"))),
             ]
         )
-    allowed = [spec for spec in registry.commands() if ctx.services.access.may(ctx, spec.permission)]
+    allowed = [spec for spec in registry.commands() if ctx.may(spec.permission)]
     lines = [f"`{PREFIX} {spec.name}`  {spec.summary}" for spec in allowed]
     return Reply(
         parts=[

@@ -1,4 +1,4 @@
-"""`/image jobs`, `/image job <id>`, `/image job cancel <id>` and `/image job check`."""
+"""`/image jobs`, `/image job <id>`, `/image job cancel <id>` and `/image job check` (with its `check` kind)."""
 
 from __future__ import annotations
 
@@ -6,92 +6,62 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from bot.commands import PREFIX, Command, Context, subcommand
-from bot.errors import CommandError
-from bot.jobs import (
-    JobRecord,
-    JobResult,
-    Progress,
-    age,
-    cancel,
-    find,
-    job_kind,
-    job_store,
-    progress_bar,
-    status_line,
-    submit,
-)
-from bot.reply import Button, Buttons, Fields, Header, Part, Reply, Text
-from bot.reply import Context as Footer
-
-DEFAULT_LIMIT = 10
-MAX_LIMIT = 100
-CHECK_SECONDS = (1, 60)
-
-
-def started_reply(record: JobRecord, created: bool) -> Reply:
-    """What a command that starts a job answers (a repeat gets the first job's id)."""
-    if not created:
-        return Reply.message(
-            f"That is already job `{record.id}` ({record.status}); I did not start it twice. "
-            f"`{PREFIX} job {record.id}` shows it.",
-            job_id=record.id,
-        )
-    return Reply.message(
-        f"Started job `{record.id}`: {record.target}. `{PREFIX} job {record.id}` shows it; "
-        f"`{PREFIX} job cancel {record.id}` stops it.",
-        job_id=record.id,
-    )
+from bot.core.command import PREFIX, Command
+from bot.core.errors import CommandError
+from bot.core.formatting import compact_duration, percent, progress_bar
+from bot.core.parts import Button, Buttons, Fields, Footer, Header, Part, Text
+from bot.core.permissions import Permission
+from bot.core.reply import Reply
+from bot.framework.context import Context
+from bot.framework.job_kind import job_kind
+from bot.framework.options import Flag, Number
+from bot.framework.starting import started_reply, submit
+from bot.framework.subcommand import subcommand
+from bot.jobs.display import status_line
+from bot.jobs.progress import Progress
+from bot.jobs.queue import cancel
+from bot.jobs.record import CANCELED, RUNNING, JobRecord, JobResult
 
 
 @subcommand(
     "jobs",
     usage=f"{PREFIX} jobs [--all] [--limit N]",
     example=f"{PREFIX} jobs --all --limit 20",
-    flags=("all",),
-    options=("limit",),
+    options={"all": Flag(), "limit": Number(1, 100, default=10)},
     max_args=0,
 )
 def list_jobs(ctx: Context, cmd: Command) -> Reply:
     """List your recent jobs (everyone's with --all), newest first."""
-    limit = _limit(cmd.option("limit"))
-    with job_store(ctx) as store:
-        records = store.recent(None if cmd.flag("all") else ctx.user_id, limit)
-    whose = "Everyone's" if cmd.flag("all") else "Your"
+    everyone = cmd.flag("all")
+    with ctx.jobs() as store:
+        records = store.recent(None if everyone else ctx.user_id, cmd.number("limit"))
+    whose = "Everyone's" if everyone else "Your"
     if not records:
         return Reply.message(f"{whose} recent jobs: none. Jobs are kept for {ctx.settings.job_retention_days} days.")
     now = time.time()
-    lines = [_row(record, now, show_user=cmd.flag("all")) for record in records]
+    lines = [_row(record, now, show_user=everyone) for record in records]
     return Reply(
         parts=[Header(f"{whose} recent jobs"), Text("\n".join(lines)), Footer(f"`{PREFIX} job <id>` shows one job.")],
         data={"jobs": [asdict(r) for r in records]},
     )
 
 
-def _limit(text: str | None) -> int:
-    if text is None:
-        return DEFAULT_LIMIT
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
-        raise CommandError(f"`--limit` takes a number from 1 to {MAX_LIMIT}, like `{PREFIX} jobs --limit 20`.")
-    return int(text)
-
-
 def _row(record: JobRecord, now: float, show_user: bool) -> str:
     progress = ""
-    if record.status == "running":
-        progress = f" `{progress_bar(record.fraction, 8)}` {round(record.fraction * 100)}%"
+    if record.status == RUNNING:
+        progress = f" `{progress_bar(record.fraction, 8)}` {percent(record.fraction)}"
     who = f" · <@{record.user_id}>" if show_user else ""
     return (
         f"`{record.id}`  *{record.kind}*  {record.target} · {record.status}{progress}"
-        f" · {age(now - record.created_at)} ago{who}"
+        f" · {compact_duration(now - record.created_at)} ago{who}"
     )
 
 
 @subcommand("job", usage=f"{PREFIX} job <id>", example=f"{PREFIX} job 7f3a", min_args=1, max_args=1)
 def show_job(ctx: Context, cmd: Command) -> Reply:
     """Show one job in full: status, progress, result or error."""
-    with job_store(ctx) as store:
-        record = find(store, cmd.args[0])
+    with ctx.jobs() as store:
+        record = store.find(cmd.args[0])
     return job_reply(record)
 
 
@@ -101,9 +71,9 @@ def job_reply(record: JobRecord) -> Reply:
         ("Kind", record.kind),
         ("Target", record.target),
         ("Status", record.status),
-        ("Progress", f"`{progress_bar(record.fraction)}` {round(record.fraction * 100)}% · {record.stage}"),
+        ("Progress", f"`{progress_bar(record.fraction)}` {percent(record.fraction)} · {record.stage}"),
         ("Requested by", f"<@{record.user_id}>"),
-        ("Created", f"{age(now - record.created_at)} ago"),
+        ("Created", f"{compact_duration(now - record.created_at)} ago"),
         ("Attempts", str(record.attempts)),
         ("Worker", f"{record.worker} pid {record.pid}" if record.worker else "—"),
     ]
@@ -127,12 +97,22 @@ def job_reply(record: JobRecord) -> Reply:
     max_args=1,
 )
 def cancel_job(ctx: Context, cmd: Command) -> Reply:
-    """Cancel one of your jobs: a queued one at once, a running one at its next step."""
-    record = cancel(ctx, cmd.args[0])
-    if record.status == "canceled":
-        return Reply.message(f"Canceled job `{record.id}` before it started.")
+    """Cancel one of your jobs: a queued one at once, a running one as soon as its worker stops it."""
+    with ctx.jobs() as store:
+        record = store.find(cmd.args[0])
+        if record.user_id != ctx.user_id and not ctx.may(Permission.ADMIN):
+            raise CommandError(
+                f"Job `{record.id}` was started by <@{record.user_id}>; only they (or an admin) can cancel it. "
+                f"`{PREFIX} job {record.id}` shows its progress."
+            )
+        if record.done:
+            raise CommandError(f"Job `{record.id}` already {record.status}; there is nothing to cancel.")
+        record = cancel(store, record, by=ctx.user_id)
+        if record.status == CANCELED:
+            ctx.services.notifier.finished(store, record)  # it ended without a worker: say so where it was asked
+            return Reply.message(f"Canceled job `{record.id}` before it started.")
     return Reply.message(
-        f"Asked the worker to stop job `{record.id}`; it stops at its next step. "
+        f"Asked the worker to stop job `{record.id}`; it stops within seconds. "
         f"`{PREFIX} job {record.id}` shows when it has."
     )
 
@@ -141,25 +121,18 @@ def cancel_job(ctx: Context, cmd: Command) -> Reply:
     "job check",
     usage=f"{PREFIX} job check [--seconds N]",
     example=f"{PREFIX} job check --seconds 5",
-    options=("seconds",),
+    options={"seconds": Number(1, 60, default=5)},
     max_args=0,
 )
 def check_jobs(ctx: Context, cmd: Command) -> Reply:
     """Run a harmless job that shows a worker is up and reporting progress."""
-    seconds = _seconds(cmd.option("seconds", "5"))
+    seconds = cmd.number("seconds")
     record, created = submit(ctx, "check", {"seconds": seconds}, f"checking the job system ({seconds} s)")
     return started_reply(record, created)
 
 
-def _seconds(text: str | None) -> int:
-    low, high = CHECK_SECONDS
-    if text is None or not text.isdigit() or not low <= int(text) <= high:
-        raise CommandError(f"`--seconds` takes a number from {low} to {high}, like `{PREFIX} job check --seconds 5`.")
-    return int(text)
-
-
 @job_kind("check", timeout=120)
-def run_check(progress: Progress, args: dict[str, Any]) -> JobResult:
+def run_check(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobResult:
     """Advance in ten steps over the given seconds."""
     seconds = float(str(args.get("seconds", 5)))
     for step in range(10):

@@ -1,0 +1,1 @@
+"""The curated knowledge base: entries, the comparison table, search and answers."""

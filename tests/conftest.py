@@ -20,9 +20,10 @@ import docker.errors
 import pytest
 import redis
 
-from bot.commands import Context
-from bot.config import Settings, load_settings
+from bot.core.config import Settings, load_settings
+from bot.framework.context import Context
 from bot.services import Services
+from bot.slack.notifier import SlackNotifier
 from tests.support.docker_services import DockerStack, ServiceUnavailable, seed_images, start_stack
 from tests.support.signing import SIGNING_SECRET
 from tests.support.slack_api import SlackStandIn
@@ -200,7 +201,8 @@ def settings(redis_url: str, aws_url: str, slack_api: SlackStandIn, monkeypatch:
 
 @pytest.fixture
 def services(settings: Settings) -> Iterator[Services]:
-    svc = Services(settings)
+    """The services the Slack transport runs with: job messages go to the Slack stand-in."""
+    svc = Services(settings, notifier=SlackNotifier(settings))
     yield svc
     svc.close()
 
@@ -213,7 +215,7 @@ def ctx(settings: Settings, services: Services) -> Context:
 @pytest.fixture
 def app(settings: Settings, services: Services) -> Any:
     """The real Bolt app, wired to the stand-in and the test services."""
-    from bot.slack import build_app
+    from bot.slack.app import build_app
 
     return build_app(settings, services)
 

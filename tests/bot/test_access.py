@@ -3,20 +3,13 @@
 import pytest
 import redis
 
-from bot.access import (
-    Access,
-    Audit,
-    PermissionDenied,
-    check_copy,
-    check_launch,
-    check_pull,
-    consume_launch,
-    launches_left,
-    load_policy,
-    required_tags,
-)
-from bot.commands import Context
-from bot.errors import CommandError, ConfigError
+from bot.access.audit import Audit, AuditEntry
+from bot.access.decisions import Access, PermissionDenied
+from bot.access.guardrails import check_copy, check_launch, check_pull, consume_launch, launches_left, required_tags
+from bot.access.policy import load_policy
+from bot.core.errors import CommandError, ConfigError
+from bot.core.permissions import Permission
+from bot.framework.context import Context
 
 POLICY = """
 contact: "#platform-help"
@@ -88,7 +81,7 @@ def test_admin_holds_every_permission(policy):
 def test_check_raises_the_user_facing_error(policy, settings, services):
     ctx = Context(settings, services, user_id="U0NOBODY", channel_id="C0OPS")
     with pytest.raises(PermissionDenied):
-        Access(policy).check(ctx, "copy")
+        Access(policy).check(ctx.user_id, ctx.channel_id, Permission.COPY)
     assert issubclass(PermissionDenied, CommandError)
 
 
@@ -171,9 +164,10 @@ def test_daily_launch_quota_is_counted_in_redis(policy, redis_url):
 
 def test_audit_entries_are_written_listed_and_scrubbed(settings, services):
     audit = Audit(lambda: services.redis, scrub=lambda text: text.replace("xoxb-secret", "[redacted]"))
+    services.audit = audit
     for user in ("U0A", "U0B", "U0A"):
         ctx = Context(settings, services, user_id=user, channel_id="C0OPS", transport="slack")
-        audit.record(ctx, "/image ask xoxb-secret", "ask", "allowed", "ok", None)
+        ctx.audit("/image ask xoxb-secret", "ask", "allowed", "ok")
     entries = audit.entries(user_id="U0A", limit=10)
     assert len(entries) == 2 and all(e["user"] == "U0A" for e in entries)
     assert entries[0]["text"] == "/image ask [redacted]"
@@ -183,5 +177,5 @@ def test_audit_entries_are_written_listed_and_scrubbed(settings, services):
 def test_audit_survives_redis_being_down(settings, services, caplog):
     down = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)
     audit = Audit(lambda: down, scrub=str)
-    audit.record(Context(settings, services), "help", "help", "allowed", "ok", None)
+    audit.record(AuditEntry("local", "local", "shell", "help", "help", "allowed", "ok"))
     assert any("audit entry not stored" in r.getMessage() for r in caplog.records)

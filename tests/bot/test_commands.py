@@ -1,16 +1,20 @@
 import pytest
 
-from bot.commands import Command, Context, Registry, dispatch, parse, subcommand
-from bot.errors import CommandError
-from bot.reply import Reply
+from bot.core.command import Command
+from bot.core.errors import CommandError
+from bot.core.reply import Reply
+from bot.dispatch.parse import parse
+from bot.dispatch.run import dispatch
+from bot.framework.context import Context
+from bot.framework.options import Flag, Text
+from bot.framework.subcommand import Registry, subcommand
 
 
 @subcommand(
     "ami status",
     usage="/image ami status <ami-id> [--region R]",
     example="/image ami status ami-0abc",
-    options=("region", "name"),
-    flags=("all",),
+    options={"region": Text(), "name": Text(), "all": Flag()},
     min_args=1,
     max_args=1,
 )

@@ -7,15 +7,21 @@ import logging
 import pytest
 
 import tests.support.jobkinds  # noqa: F401  (registers the test.steps job kind)
-from bot import confirm
-from bot.access import load_policy
-from bot.commands import Command, Context, Registry, dispatch, subcommand
-from bot.confirm import Proposal, proposal_reply
-from bot.logs import configure_logging
+from bot.access.policy import load_policy
+from bot.core.command import Command
+from bot.core.logs import configure_logging
+from bot.core.permissions import Permission
+from bot.core.proposal import Proposal
+from bot.dispatch import confirm
+from bot.dispatch.registry import REGISTRY
+from bot.dispatch.run import dispatch
+from bot.framework.context import Context
+from bot.framework.starting import proposal_reply
+from bot.framework.subcommand import Registry, subcommand
 from bot.services import Services
 from bot.shell import repl
-from bot.slack import build_app
-from handlers import REGISTRY
+from bot.slack.app import build_app
+from bot.slack.notifier import SlackNotifier
 from handlers.audit import show_audit
 from handlers.help import show_help
 from tests.support.signing import action_body, send, slash_command_body
@@ -33,7 +39,12 @@ channels:
 
 
 @subcommand(
-    "build", usage="/image build <name>", example="/image build web", min_args=1, max_args=1, permission="launch"
+    "build",
+    usage="/image build <name>",
+    example="/image build web",
+    min_args=1,
+    max_args=1,
+    permission=Permission.LAUNCH,
 )
 def build(ctx: Context, cmd: Command):
     """Build something costly (test-only)."""
@@ -44,7 +55,7 @@ def build(ctx: Context, cmd: Command):
             target=f"building {cmd.args[0]}",
             title=f"Build {cmd.args[0]}?",
             summary=(("Name", cmd.args[0]),),
-            permission="launch",
+            permission=Permission.LAUNCH,
         )
     )
 
@@ -56,7 +67,7 @@ TEST_REGISTRY = Registry([show_help, build, show_audit])
 def policy_services(settings, tmp_path):
     path = tmp_path / "policy.yml"
     path.write_text(POLICY)
-    return Services(settings, policy=load_policy(str(path)))
+    return Services(settings, policy=load_policy(str(path)), notifier=SlackNotifier(settings))
 
 
 def as_user(settings, services, user, channel="C0OPS", transport="slack"):

@@ -10,23 +10,14 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.config import load_settings
-from bot.containers import (
-    COMPONENT,
-    TAG,
-    DockerError,
-    ImageRef,
-    describe_progress,
-    docker_client,
-    explain_registry_error,
-    inspect_local,
-    inspect_remote,
-    parse_platform,
-    parse_reference,
-    pull_image,
-    throttled,
-)
-from bot.errors import CommandError
+from bot.core.config import load_settings
+from bot.core.errors import CommandError
+from bot.docker.errors import DockerError, explain_registry_error
+from bot.docker.inspect import inspect_local, inspect_remote
+from bot.docker.platforms import parse_platform
+from bot.docker.progress import describe_progress, throttled
+from bot.docker.pull import pull_image
+from bot.docker.reference import COMPONENT, TAG, ImageRef, parse_reference
 from bot.services import Services
 from tests.support.docker_services import DockerStack, free_port
 
@@ -305,7 +296,7 @@ def test_a_malformed_reference_never_reaches_the_engine():
 def test_an_unreachable_engine_names_docker_host():
     services = Services(load_settings(DOCKER_HOST=MISSING_SOCKET))
     with pytest.raises(DockerError) as caught:
-        docker_client(services)
+        services.docker.client()
     assert caught.value.kind == "engine"
     assert MISSING_SOCKET in caught.value.message and "DOCKER_HOST" in caught.value.message
 

@@ -17,15 +17,21 @@ import pytest
 from rq import Queue
 
 import tests.support.jobkinds  # noqa: F401 - registers the test job kinds in this process too
-from bot.commands import dispatch
-from bot.config import load_settings
-from bot.jobs import QUEUE, WORKER_DIED, JobStore, submit
+from bot.core.config import load_settings
+from bot.dispatch.run import dispatch
+from bot.framework.starting import submit
+from bot.jobs.queue import QUEUE
+from bot.jobs.record import WORKER_DIED
+from bot.jobs.store import JobStore
 from bot.services import Services
 from bot.shell import repl
+from bot.worker.reaper import RQ_LEASE_GRACE, reap, started_registry
+from bot.worker.runtime import Runtime
 from tests.conftest import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 STEPS = "test.steps"
+WORKER_HEARTBEAT = 2  # IMAGEBOT_JOB_HEARTBEAT_SECONDS of the test workers (tests/support/worker.py)
 
 
 @pytest.fixture
@@ -96,19 +102,39 @@ def test_a_transient_failure_is_retried_and_a_permanent_one_is_not(ctx, store, s
     assert "does not exist" in thread_replies(slack_api, failed.message_ts)[0].body["text"]
 
 
-def test_a_killed_worker_leaves_a_failed_job_reported_in_its_thread(ctx, store, slack_api, start_worker):
+def test_a_killed_worker_leaves_a_failed_job_reported_in_its_thread(
+    ctx, settings, services, store, slack_api, start_worker
+):
+    """RQ's lease on the job runs out; a reaper in any other process (here: this one) fails it and says so."""
     worker = start_worker()
     record, _ = submit(ctx, STEPS, {"steps": 100, "sleep": 0.2}, "a long job")
     running = wait_until(lambda: (r := store.get(record.id)) and r.fraction > 0 and r, what="the job running")
     os.kill(running.pid, signal.SIGKILL)  # the work horse running the job
     os.kill(worker.proc.pid, signal.SIGKILL)  # and the worker that forked it: the machine is gone
     worker.proc.wait(5)
-    start_worker()  # any worker's reaper notices; the defaults do it within a minute
-    failed = wait_status(store, record.id, "failed", timeout=10)
-    assert failed.error == WORKER_DIED
+    killed_at = time.time()
+    rt = Runtime(settings, services)
+    lease_ends = max(score for _, score in store.redis.zrange(started_registry(rt).key, 0, -1, withscores=True))
+    assert lease_ends <= killed_at + WORKER_HEARTBEAT + RQ_LEASE_GRACE + 1  # the worker renewed it to this, no later
+    assert reap(rt, now=killed_at) == [] and store.get(record.id).status == "running"  # a live lease is left alone
+    assert reap(rt, now=lease_ends + 1) == [record.id]
+    failed = store.get(record.id)
+    assert failed.status == "failed" and failed.error == WORKER_DIED
     reply = wait_until(lambda: thread_replies(slack_api, running.message_ts), what="the thread reply")
     assert WORKER_DIED in reply[0].body["text"]
-    assert record.id not in store.running_ids()
+    assert record.id not in started_registry(rt).get_job_ids(cleanup=False)
+    assert reap(rt, now=lease_ends + 1) == []  # reaped once
+
+
+def test_a_killed_work_horse_fails_its_job_at_once_through_its_worker(ctx, store, slack_api, start_worker):
+    start_worker()
+    record, _ = submit(ctx, STEPS, {"steps": 100, "sleep": 0.2}, "a long job")
+    running = wait_until(lambda: (r := store.get(record.id)) and r.fraction > 0 and r, what="the job running")
+    os.kill(running.pid, signal.SIGKILL)  # only the work horse: its worker lives on and notices
+    failed = wait_status(store, record.id, "failed")
+    assert failed.error.startswith(WORKER_DIED) and "signal 9" in failed.error
+    assert failed.attempts == 1  # not retried: a job that killed its process may do so again
+    wait_until(lambda: thread_replies(slack_api, running.message_ts), what="the thread reply")
 
 
 # ------------------------------------------------------------------ dedupe
@@ -206,7 +232,7 @@ def _env_of(settings):
 
 
 def _shell_ctx(settings):
-    from bot.commands import Context
+    from bot.framework.context import Context
 
     return Context(settings, Services(settings), user_id="U0USER", transport="shell")
 

@@ -3,11 +3,12 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import aws
-from bot.commands import parse, tokenize
-from bot.containers import parse_platform, parse_reference
-from bot.errors import CommandError
-from handlers import REGISTRY
+from bot.aws import images, instances, regions
+from bot.core.errors import CommandError
+from bot.dispatch.parse import parse, tokenize
+from bot.dispatch.registry import REGISTRY
+from bot.docker.platforms import parse_platform
+from bot.docker.reference import parse_reference
 
 TEXT = st.text(max_size=200)
 # text that looks like commands: subcommand names, options, quotes and odd characters mixed
@@ -54,20 +55,20 @@ def test_parser_raises_only_command_errors(text):
 @FAST
 @given(st.one_of(TEXT, st.from_regex(r"ami-[0-9a-fA-F]{0,20}", fullmatch=True)))
 def test_ami_id_validator(text):
-    only_command_errors(aws.validate_ami_id, text)
+    only_command_errors(images.validate_ami_id, text)
 
 
 @FAST
 @given(st.one_of(TEXT, st.from_regex(r"[a-z]{2}-[a-z]{3,10}-[0-9]{1,2}", fullmatch=True)))
 def test_region_validators(text):
-    only_command_errors(aws.validate_region, text)
-    only_command_errors(aws.validate_regions, text)
+    only_command_errors(regions.validate_region, text)
+    only_command_errors(regions.validate_regions, text)
 
 
 @FAST
 @given(st.one_of(TEXT, st.from_regex(r"[a-z][0-9][a-z]{0,3}\.[0-9]?[a-z]{0,8}", fullmatch=True)))
 def test_instance_type_validator(text):
-    only_command_errors(aws.validate_instance_type, text)
+    only_command_errors(instances.validate_instance_type, text)
 
 
 @FAST

@@ -1,17 +1,9 @@
 from slack_sdk.models.blocks import Block
 
-from bot.reply import (
-    MAX_BLOCKS,
-    Button,
-    Buttons,
-    Confirm,
-    Fields,
-    Header,
-    Reply,
-    Text,
-    render_text,
-    split_mrkdwn,
-)
+from bot.core.blocks import MAX_BLOCKS, split_mrkdwn
+from bot.core.parts import Button, Buttons, Confirm, Fields, Header, Text
+from bot.core.reply import Reply
+from bot.core.terminal import render_text
 
 
 def slack_accepts(blocks):

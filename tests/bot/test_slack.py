@@ -79,9 +79,9 @@ def test_share_button_posts_in_channel(app, slack_api):
 
 
 def test_slow_command_acks_at_once_and_answers_through_response_url(settings, services, slack_api):
-    from bot.commands import Registry, subcommand
-    from bot.reply import Reply
-    from bot.slack import build_app
+    from bot.core.reply import Reply
+    from bot.framework.subcommand import Registry, subcommand
+    from bot.slack.app import build_app
 
     @subcommand("lookup", usage="/image lookup", example="/image lookup", slow=True)
     def lookup(ctx, cmd):

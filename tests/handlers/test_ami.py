@@ -9,12 +9,15 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from bot import aws
-from bot.aws import Copy, CopyReport, Image
-from bot.commands import Context, dispatch
-from bot.reply import render_blocks, render_text
+from bot.aws.copies import COPY, Copy, CopyReport
+from bot.aws.images import SOURCE_IMAGE_TAG, Image
+from bot.core.blocks import render_blocks
+from bot.core.formatting import time_ago
+from bot.core.terminal import render_text
+from bot.dispatch.run import dispatch
+from bot.framework.context import Context
 from bot.services import Services
-from handlers.ami import age, copies_reply
+from handlers.ami_copies import copies_reply
 from tests.support.ec2 import copy_ami, create_ami, set_fields
 from tests.support.signing import send, slash_command_body
 
@@ -188,7 +191,7 @@ REAL_IMAGE = {
     "DeprecationTime": "2026-01-01T00:00:00.000Z",
     "SourceImageId": "ami-0fedcba9876543210",
     "SourceImageRegion": "eu-west-1",
-    "Tags": [{"Key": "team", "Value": "web"}, {"Key": aws.SOURCE_IMAGE_TAG, "Value": "ami-0fedcba9876543210"}],
+    "Tags": [{"Key": "team", "Value": "web"}, {"Key": SOURCE_IMAGE_TAG, "Value": "ami-0fedcba9876543210"}],
     "ImageType": "machine",
     "VirtualizationType": "hvm",
     "Hypervisor": "xen",
@@ -306,7 +309,7 @@ def test_a_long_copies_reply_stays_within_slack_limits():
     data = {"ImageId": "ami-0123456789abcdef0", "Name": "x" * 200, "State": "available"}
     source = Image("us-east-1", data)
     regions = [f"xx-east-{i}" for i in range(60)]
-    copies = {r: [Copy(Image(r, {**data, "ImageId": f"ami-{i:017x}"}), aws.COPY)] * 3 for i, r in enumerate(regions)}
+    copies = {r: [Copy(Image(r, {**data, "ImageId": f"ami-{i:017x}"}), COPY)] * 3 for i, r in enumerate(regions)}
     report = CopyReport(source, regions, copies=copies, errors={"yy-west-1": "x" * 3000})
     blocks = render_blocks(copies_reply(report, 0.2, now))
     assert len(blocks) <= 50 and blocks[0]["type"] == "header"
@@ -314,11 +317,11 @@ def test_a_long_copies_reply_stays_within_slack_limits():
 
 def test_age_reads_like_a_person_wrote_it():
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
-    assert age(now - timedelta(days=3, hours=2), now) == "3 days ago"
-    assert age(now - timedelta(days=1), now) == "1 day ago"
-    assert age(now - timedelta(seconds=20), now) == "just now"
-    assert age(now - timedelta(days=400), now) == "1 year ago"
-    assert age(now + timedelta(days=61), now) == "in 2 months"
+    assert time_ago(now - timedelta(days=3, hours=2), now) == "3 days ago"
+    assert time_ago(now - timedelta(days=1), now) == "1 day ago"
+    assert time_ago(now - timedelta(seconds=20), now) == "just now"
+    assert time_ago(now - timedelta(days=400), now) == "1 year ago"
+    assert time_ago(now + timedelta(days=61), now) == "in 2 months"
 
 
 # ------------------------------------------------------------------- Slack

@@ -6,15 +6,20 @@ from unittest import mock
 import pytest
 from botocore.exceptions import ClientError
 
-from bot import aws
-from bot.access import consume_launch, load_policy
-from bot.commands import Context, dispatch
-from bot.confirm import accept_now
-from bot.jobs import JobRecord, JobStore, Progress
-from bot.reply import render_text
+from bot.access.guardrails import consume_launch
+from bot.access.policy import load_policy
+from bot.aws import images
+from bot.core.terminal import render_text
+from bot.dispatch.confirm import accept_now
+from bot.dispatch.registry import REGISTRY
+from bot.dispatch.run import dispatch
+from bot.framework.context import Context
+from bot.jobs.progress import Progress
+from bot.jobs.record import JobRecord
+from bot.jobs.store import JobStore
 from bot.services import Services
-from handlers import REGISTRY
-from handlers.ami import client_token, launch_job, price_class
+from bot.slack.notifier import SlackNotifier
+from handlers.launch import client_token, launch_job, price_class
 from tests.support.ec2 import create_ami, set_fields
 from tests.support.worker import wait_done as wait_for_job
 
@@ -49,7 +54,7 @@ def policy_file(tmp_path):
 
 @pytest.fixture
 def ops(settings, policy_file):
-    services = Services(settings, policy=load_policy(policy_file))
+    services = Services(settings, policy=load_policy(policy_file), notifier=SlackNotifier(settings))
     yield Context(settings, services, user_id="U0OPS", channel_id="C0OPS", transport="slack", registry=REGISTRY)
     services.close()
 
@@ -92,9 +97,9 @@ def test_copy_proposal_then_job_makes_a_tagged_available_copy(ops, worker_env, s
     record = wait_done(ops, started.job_id)
     assert record.status == "succeeded", record.error
     new_id = dict(tuple(f) for f in record.result_fields)["New AMI"]
-    image = aws.describe_image(ops.services, "eu-west-1", new_id)
+    image = images.describe_image(ops.services.aws, "eu-west-1", new_id)
     assert image is not None and image.state == "available" and image.name == "web-base-1-eu"
-    assert image.tags[aws.SOURCE_IMAGE_TAG] == ami_id and image.tags[aws.SOURCE_REGION_TAG] == "us-east-1"
+    assert image.tags[images.SOURCE_IMAGE_TAG] == ami_id and image.tags[images.SOURCE_REGION_TAG] == "us-east-1"
     assert slack_api.calls_to("chat.postMessage")[0].body["channel"] == "C0OPS"  # the job's progress message
 
 
@@ -106,7 +111,7 @@ def test_copy_to_a_disallowed_region_is_refused_naming_the_limit(ops):
 
 
 def test_copy_validates_input_before_any_aws_call(ops):
-    with mock.patch.object(aws, "describe_image") as describe:
+    with mock.patch("handlers.ami_views.describe_image") as describe:
         bad_id = dispatch(ops, "/image ami copy ami-nothex eu-west-1")
         bad_region = dispatch(ops, "/image ami copy ami-0abcdef1234567890 eu-wset-1")
     assert "is not an AMI id" in bad_id.text and "Did you mean `eu-west-1`" in bad_region.text
@@ -208,7 +213,7 @@ def _progress(ops, job_id, args):
     store = JobStore(ops.services.redis, ops.settings)
     record = JobRecord(id=job_id, kind="ami.launch", args=args, target="t", user_id="U0OPS", status="running")
     store.create(record)
-    return Progress(store, record, ops.services)
+    return Progress(store, record)
 
 
 def test_a_retried_launch_job_starts_one_instance_with_one_client_token(ops):
@@ -223,13 +228,13 @@ def test_a_retried_launch_job_starts_one_instance_with_one_client_token(ops):
 
     client.meta.events.register("provide-client-params.ec2.RunInstances", capture)
     try:
-        first = launch_job(_progress(ops, "a1b2", args), args)
-        second = launch_job(_progress(ops, "a1b2", args), args)  # the same job retried
+        first = launch_job(ops, _progress(ops, "a1b2", args), args)
+        second = launch_job(ops, _progress(ops, "a1b2", args), args)  # the same job retried
         assert len(all_instances(ops.services)) == 1
         # moto does not deduplicate by ClientToken (real EC2 does): even an attempt that could not
         # find the first instance sends the same token, so EC2 returns the same instance
-        with mock.patch.object(aws, "find_instance_by_tag", return_value=None):
-            launch_job(_progress(ops, "a1b2", args), args)
+        with mock.patch("handlers.launch.find_instance_by_tag", return_value=None):
+            launch_job(ops, _progress(ops, "a1b2", args), args)
     finally:
         client.meta.events.unregister("provide-client-params.ec2.RunInstances", capture)
     assert first.fields == second.fields

@@ -6,8 +6,8 @@ import sys
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.commands import dispatch
-from handlers.ask import find_answer
+from bot.dispatch.run import dispatch
+from knowledge.answers import find_answer
 from tests.support.signing import action_body, mention_body, send, slash_command_body
 
 

@@ -1,7 +1,7 @@
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.commands import dispatch
+from bot.dispatch.run import dispatch
 from knowledge.base import load_dimensions
 
 
@@ -49,7 +49,7 @@ def test_concrete_comparison_validates_before_asking_anyone(ctx):
 
 @pytest.mark.docker
 def test_concrete_comparison_of_a_real_ami_and_a_real_image(settings, docker_stack):
-    from bot.commands import Context
+    from bot.framework.context import Context
     from bot.services import Services
     from tests.support.ec2 import create_ami
 

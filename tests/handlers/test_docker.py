@@ -7,10 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.commands import Context, dispatch
-from bot.config import Settings, load_settings
+from bot.core.config import Settings, load_settings
+from bot.dispatch.run import dispatch
+from bot.framework.context import Context
 from bot.services import Services
-from bot.slack import build_app
+from bot.slack.app import build_app
 from tests.support.docker_services import DockerStack
 from tests.support.signing import send, slash_command_body
 

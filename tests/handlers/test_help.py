@@ -1,5 +1,5 @@
-from bot.commands import dispatch
-from handlers import REGISTRY
+from bot.dispatch.registry import REGISTRY
+from bot.dispatch.run import dispatch
 
 
 def test_help_lists_every_subcommand_anyone_may_run_with_its_summary(ctx):

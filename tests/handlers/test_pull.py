@@ -6,10 +6,13 @@ from itertools import pairwise
 
 import pytest
 
-from bot.access import load_policy
-from bot.commands import Context, dispatch
-from bot.jobs import FAILED, SUCCEEDED, JobStore
+from bot.access.policy import load_policy
+from bot.dispatch.run import dispatch
+from bot.framework.context import Context
+from bot.jobs.record import FAILED, SUCCEEDED
+from bot.jobs.store import JobStore
 from bot.services import Services
+from bot.slack.notifier import SlackNotifier
 from tests.support.worker import wait_done
 
 POLICY = """
@@ -29,9 +32,13 @@ def pull_settings(settings, docker_stack, tmp_path):
     return settings.model_copy(update={"docker_host": docker_stack.host, "policy_file": str(policy)})
 
 
+def _services(settings):
+    return Services(settings, policy=load_policy(settings.policy_file), notifier=SlackNotifier(settings))
+
+
 @pytest.fixture
 def pull_ctx(pull_settings):
-    services = Services(pull_settings, policy=load_policy(pull_settings.policy_file))
+    services = _services(pull_settings)
     yield Context(pull_settings, services, user_id="U0USER", channel_id="C0OPS", transport="slack")
     services.close()
 
@@ -79,7 +86,7 @@ def test_a_malformed_reference_starts_nothing(pull_ctx):
 
 
 def test_pull_needs_the_permission(pull_settings, docker_stack):
-    services = Services(pull_settings, policy=load_policy(pull_settings.policy_file))
+    services = _services(pull_settings)
     ctx = Context(pull_settings, services, user_id="U0OTHER", channel_id="C0OPS", transport="slack")
     reply = dispatch(ctx, f"/image pull {docker_stack.images['small'].ref}")
     assert not reply.ok and "You need the `pull` permission" in reply.text

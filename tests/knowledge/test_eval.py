@@ -4,7 +4,7 @@ import json
 import os
 from pathlib import Path
 
-from handlers.ask import find_answer
+from knowledge.answers import find_answer
 from tests.conftest import unavailable
 
 DEV = Path(os.environ.get("IMAGEBOT_KB_EVAL", Path(__file__).resolve().parents[3] / "shared/kb-eval/dev.jsonl"))

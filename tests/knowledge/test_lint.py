@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.reply import SECTION_TEXT
+from bot.core.blocks import SECTION_TEXT
 from knowledge.base import ENTRIES, REQUIRED, load_dimensions, load_entries, parse_entry
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"

@@ -5,12 +5,16 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.errors import CommandError
-from bot.jobs import JobResult, Progress, TransientJobError, job_kind
+from bot.core.errors import CommandError
+from bot.framework.context import Context
+from bot.framework.job_kind import job_kind
+from bot.jobs.errors import TransientJobError
+from bot.jobs.progress import Progress
+from bot.jobs.record import JobResult
 
 
 @job_kind("test.steps", timeout=60, retries=2, backoff=(1,))
-def run_steps(progress: Progress, args: dict[str, Any]) -> JobResult:
+def run_steps(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobResult:
     """`steps` progress steps `sleep` seconds apart; fails transiently `transient` times, or for good with `fail`."""
     attempt = int(progress.store.redis.incr(f"imagebot:test:attempts:{progress.job_id}"))  # type: ignore[arg-type]
     if attempt <= int(args.get("transient", 0)):

@@ -11,7 +11,9 @@ from pathlib import Path
 import redis
 from rq import Queue, Worker
 
-from bot.jobs import QUEUE, JobRecord, JobStore
+from bot.jobs.queue import QUEUE
+from bot.jobs.record import JobRecord
+from bot.jobs.store import JobStore
 from tests.conftest import BOT_TOKEN
 
 REPO = Path(__file__).resolve().parents[2]

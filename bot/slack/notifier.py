@@ -1,26 +1,26 @@
-"""The job's Slack message: posted once, updated in place, final word in its thread.
+"""Job messages in Slack: posted once, updated in place, the final word in their thread.
 
-All Slack calls go through `bot.slack.web_client`, which retries rate limits
-(429, honouring Retry-After) and dropped connections. Updates of one message
-are at least MIN_UPDATE_SECONDS apart, across processes: the time of the last
-update is kept in the job record. A Slack failure is logged, never fails a job.
+Updates of one message are at least MIN_UPDATE_SECONDS apart, across
+processes: the time of the last update is kept in the job record. A Slack
+failure is logged, never fails a job.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from bot.jobs import CANCELED, SUCCEEDED, JobRecord, JobStore, status_line
-from bot.reply import Context, Fields, Reply, Text
-
-if TYPE_CHECKING:
-    from slack_sdk import WebClient
-
-    from bot.config import Settings
+from bot.core.config import Settings
+from bot.core.reply import Reply
+from bot.jobs.display import final_reply, status_line
+from bot.jobs.record import JobRecord
+from bot.jobs.store import JobStore
+from bot.slack.client import web_client
 
 log = logging.getLogger(__name__)
 
@@ -29,26 +29,26 @@ SLACK_ERRORS = (SlackClientError, OSError)
 
 
 class SlackNotifier:
-    """Reports one job's progress to its Slack message, when it has one."""
+    """Shows jobs started from Slack in their channel (jobs with no message are left alone)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._lock = threading.Lock()
         self._client: WebClient | None = None
 
     @property
     def client(self) -> WebClient:
-        if self._client is None:
-            from bot.slack import web_client
+        with self._lock:
+            if self._client is None:
+                self._client = web_client(self.settings)
+            return self._client
 
-            self._client = web_client(self.settings)
-        return self._client
-
-    def post_start(self, record: JobRecord) -> str | None:
+    def started(self, record: JobRecord) -> str | None:
         """Post the job's message in its channel; returns its ts (None when Slack refused)."""
         response = self._call("chat.postMessage", channel=record.channel, **_payload(status_line(record)))
         return str(response["ts"]) if response else None
 
-    def update(self, store: JobStore, record: JobRecord) -> None:
+    def progressed(self, store: JobStore, record: JobRecord) -> None:
         """Show the record's current state in its message, no sooner than a second after the last update."""
         if not record.message_ts:
             return
@@ -56,11 +56,11 @@ class SlackNotifier:
         store.set_fields(record.id, slack_updated_at=time.time())
         self._call("chat.update", channel=record.channel, ts=record.message_ts, **_payload(status_line(record)))
 
-    def finish(self, store: JobStore, record: JobRecord) -> None:
+    def finished(self, store: JobStore, record: JobRecord) -> None:
         """The final state in the message and the result or error in its thread."""
         if not record.message_ts:
             return
-        self.update(store, record)
+        self.progressed(store, record)
         reply = final_reply(record)
         self._call(
             "chat.postMessage",
@@ -83,23 +83,6 @@ def wait_for_throttle(store: JobStore, job_id: str) -> None:
     record = store.get(job_id)
     if record is not None:
         time.sleep(max(0.0, record.slack_updated_at + MIN_UPDATE_SECONDS - time.time()))
-
-
-def final_reply(record: JobRecord) -> Reply:
-    """The thread reply when a job ends."""
-    if record.status == SUCCEEDED:
-        parts: list[Any] = [Text(f":white_check_mark: Job `{record.id}` done: {record.summary or record.target}")]
-        if record.result_fields:
-            parts.append(Fields(tuple((label, value) for label, value in record.result_fields)))
-        return Reply(parts=parts)
-    if record.status == CANCELED:
-        return Reply(parts=[Text(f":no_entry_sign: Job `{record.id}` was canceled ({record.stage}).")])
-    return Reply(
-        parts=[
-            Text(f":x: Job `{record.id}` failed: {record.error}"),
-            Context(f"`/image job {record.id}` shows the details; run the command again to retry."),
-        ]
-    )
 
 
 def _payload(text: str) -> dict[str, Any]:

@@ -1,8 +1,7 @@
-"""The Slack transport: a Bolt app that acks at once and renders Replies.
+"""The Bolt app: acks every request at once and renders Replies; it wires listeners and holds no logic.
 
-Every `/image` request is acknowledged within Slack's three seconds: quick
-commands answer in the ack itself; slow ones (AWS or Docker look-ups) ack
-with a short "working on it" and answer through `respond()` when done.
+Quick commands answer in the ack itself; slow ones (AWS or Docker look-ups)
+ack with a short "working on it" and answer through `respond()` when done.
 @mentions and DMs are questions for `/image ask`.
 """
 
@@ -14,31 +13,26 @@ import uuid
 from typing import Any
 
 from slack_bolt import Ack, App, Respond, Say
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
-from bot import confirm
-from bot.access import SlackGroups
-from bot.commands import PREFIX, Command, Context, Registry, execute, parse
-from bot.config import Settings
-from bot.errors import CommandError
-from bot.reply import Reply
+from bot.core.command import PREFIX, Command
+from bot.core.config import Settings
+from bot.core.errors import CommandError
+from bot.core.reply import Reply
+from bot.dispatch import confirm
+from bot.dispatch.parse import parse
+from bot.dispatch.registry import REGISTRY
+from bot.dispatch.run import execute
+from bot.framework.context import Context
+from bot.framework.subcommand import Registry
 from bot.services import Services
+from bot.slack.client import web_client
+from bot.slack.groups import SlackGroups
+from bot.slack.notifier import SlackNotifier
 
 log = logging.getLogger(__name__)
 
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 ACTION = re.compile(r"^imagebot\.")
-
-
-def web_client(settings: Settings) -> WebClient:
-    """A Web API client that retries rate limits (429) and dropped connections."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
-        token=token,
-        base_url=settings.slack_api_url,
-        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=5), ConnectionErrorRetryHandler(max_retry_count=2)],
-    )
 
 
 def message_payload(reply: Reply) -> dict[str, Any]:
@@ -54,9 +48,7 @@ def build_app(
     socket_mode: bool = False,
     verify_token: bool = True,
 ) -> App:
-    """The Bolt app for these settings and services; wires listeners, holds no logic."""
-    from handlers import REGISTRY
-
+    """The Bolt app for these settings and services; Slack's job messages and user groups are wired in here."""
     registry = registry or REGISTRY
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = App(
@@ -66,8 +58,8 @@ def build_app(
         token_verification_enabled=verify_token,
         raise_error_for_unhandled_request=False,
     )
-
     services.access.groups_of = SlackGroups(app.client)
+    services.notifier = SlackNotifier(settings)
 
     def context_for(user: str, channel: str) -> Context:
         return Context(settings, services, user_id=user, channel_id=channel, transport="slack", registry=registry)

@@ -1,4 +1,4 @@
-"""Confirmation for costly actions (launch, copy): propose, then confirm, then start the job.
+"""Confirmation for costly actions (launch, copy): a proposal is confirmed, then its job is started.
 
 A handler for a costly action validates everything and returns a Reply that
 carries a `Proposal` (what would run, a summary for the person). Then:
@@ -16,18 +16,18 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import redis
 
-from bot.commands import PREFIX, Context
-from bot.errors import CommandError
-from bot.reply import Button, Buttons, Confirm, Fields, Header, Reply, Text
-from bot.reply import Context as Footer
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
+from bot.core.command import PREFIX
+from bot.core.errors import CommandError
+from bot.core.parts import Button, Buttons, Confirm, Footer
+from bot.core.proposal import Proposal
+from bot.core.reply import Reply
+from bot.framework.context import Context
+from bot.framework.starting import started_reply, submit
 
 TTL_SECONDS = 600
 KEY = "imagebot:confirm:{0}"
@@ -35,31 +35,14 @@ CONFIRM_ACTION = "imagebot.confirm"
 CANCEL_ACTION = "imagebot.cancel"
 
 
-@dataclass(frozen=True)
-class Proposal:
-    """A costly action, validated and ready to start once confirmed."""
-
-    kind: str  # the job kind to submit
-    args: dict[str, Any]
-    target: str  # one line, e.g. "launching t3.micro from ami-0abc in us-east-1"
-    title: str  # e.g. "Launch an instance from ami-0abc?"
-    summary: tuple[tuple[str, str], ...] = ()
-    permission: str = "read"
-    warning: str = "This costs money."
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def proposal_reply(proposal: Proposal) -> Reply:
-    """What a costly handler returns: the summary, carrying the proposal for the transport."""
-    parts: list[Any] = [Header(proposal.title)]
-    if proposal.summary:
-        parts.append(Fields(proposal.summary))
-    parts.append(Text(proposal.warning))
-    return Reply(parts=parts, proposal=proposal)
-
-
 def new_confirmation_id() -> str:
     return secrets.token_hex(8)
+
+
+def _proposal(reply: Reply) -> Proposal:
+    if reply.proposal is None:
+        raise ValueError("this reply proposes nothing to confirm")
+    return reply.proposal
 
 
 # ----------------------------------------------------------------- Slack
@@ -67,14 +50,14 @@ def new_confirmation_id() -> str:
 
 def offer(ctx: Context, reply: Reply, command_text: str) -> Reply:
     """Keep the proposal for ten minutes and show it with Confirm and Cancel buttons."""
-    proposal: Proposal = reply.proposal
+    proposal = _proposal(reply)
     cid = new_confirmation_id()
-    pending = {
+    pending: dict[str, Any] = {
         "user": ctx.user_id,
         "channel": ctx.channel_id,
         "created": time.time(),
         "text": command_text,
-        **_encode(proposal),
+        **proposal.to_json(),
     }
     try:
         ctx.services.redis.set(KEY.format(cid), json.dumps(pending), ex=TTL_SECONDS + 60)
@@ -105,7 +88,7 @@ def resolve(ctx: Context, cid: str, accepted: bool) -> tuple[Reply, bool]:
             return _gone(), False
     except redis.RedisError:
         return Reply.error("The job store is unavailable; nothing was started. Try again in a minute."), False
-    proposal = _decode(pending)
+    proposal = Proposal.from_json(pending)
     if time.time() - float(pending["created"]) > TTL_SECONDS:
         again = pending.get("text") or f"{PREFIX} help"
         return Reply.error(
@@ -125,7 +108,7 @@ def _gone() -> Reply:
 
 def prompt(ctx: Context, reply: Reply, ask: Callable[[str], str]) -> Reply:
     """The shell's yes/no question."""
-    proposal: Proposal = reply.proposal
+    proposal = _proposal(reply)
     answer = ask(f"Confirm {proposal.target}? [y/N] ").strip().lower()
     if answer not in ("y", "yes"):
         return Reply.message("Canceled: nothing was started.")
@@ -134,12 +117,12 @@ def prompt(ctx: Context, reply: Reply, ask: Callable[[str], str]) -> Reply:
 
 def accept_now(ctx: Context, reply: Reply) -> Reply:
     """`imagebot run --yes`: confirmed on the command line."""
-    return accept(ctx, reply.proposal, new_confirmation_id())
+    return accept(ctx, _proposal(reply), new_confirmation_id())
 
 
 def refuse(reply: Reply, command_text: str) -> Reply:
     """`imagebot run` without --yes."""
-    proposal: Proposal = reply.proposal
+    proposal = _proposal(reply)
     return Reply.error(
         f"Not started: {proposal.target} needs confirmation. {proposal.warning} "
         f'Run it again with --yes to confirm: `imagebot run "{command_text}" --yes`'
@@ -151,36 +134,11 @@ def refuse(reply: Reply, command_text: str) -> Reply:
 
 def accept(ctx: Context, proposal: Proposal, cid: str) -> Reply:
     """Start the confirmed job (permission checked again: it may have changed since)."""
-    from bot.jobs import submit
-    from handlers.jobs import started_reply
-
     try:
-        ctx.services.access.check(ctx, proposal.permission)
+        ctx.check(proposal.permission)
         record, created = submit(ctx, proposal.kind, {**proposal.args, "confirmation": cid}, proposal.target)
     except CommandError as exc:
         return Reply.error(exc.message)
     reply = started_reply(record, created)
-    ctx.services.audit.record(ctx, f"confirm {cid}", proposal.kind, "confirmed", "ok", record.id)
+    ctx.audit(f"confirm {cid}", proposal.kind, "confirmed", "ok", record.id)
     return reply
-
-
-def _encode(proposal: Proposal) -> dict[str, Any]:
-    return {
-        "kind": proposal.kind,
-        "args": proposal.args,
-        "target": proposal.target,
-        "title": proposal.title,
-        "permission": proposal.permission,
-        "warning": proposal.warning,
-    }
-
-
-def _decode(pending: dict[str, Any]) -> Proposal:
-    return Proposal(
-        kind=pending["kind"],
-        args=pending["args"],
-        target=pending["target"],
-        title=pending["title"],
-        permission=pending["permission"],
-        warning=pending["warning"],
-    )

@@ -12,7 +12,9 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
+
+REGION_SHAPE = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
 
 
 class Settings(BaseSettings):
@@ -67,11 +69,19 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("aws_region")
+    @classmethod
+    def _region_name(cls, value: str) -> str:
+        region = value.strip().lower()
+        if not REGION_SHAPE.fullmatch(region):
+            raise ValueError(f"{value!r} is not a region name (write it like us-east-1)")
+        return region
+
     @field_validator("expected_regions")
     @classmethod
     def _region_list(cls, value: str) -> str:
         names = [n.strip().lower() for n in value.split(",") if n.strip()]
-        bad = [n for n in names if not re.fullmatch(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}", n)]
+        bad = [n for n in names if not REGION_SHAPE.fullmatch(n)]
         if bad:
             raise ValueError(f"not a region name: {', '.join(bad)} (write them like us-east-1,eu-west-1)")
         return ",".join(dict.fromkeys(names))

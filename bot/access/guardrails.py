@@ -1,0 +1,74 @@
+"""Guardrails on actions (instance types, regions, images, daily launches) and the tags a launch carries."""
+
+from __future__ import annotations
+
+import fnmatch
+from datetime import UTC, datetime
+
+import redis
+
+from bot.access.policy import Policy
+from bot.core.errors import CommandError
+
+QUOTA_KEY = "imagebot:quota:{kind}:{user}:{day}"
+
+
+def matches(value: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+def check_launch(policy: Policy, instance_type: str, region: str) -> None:
+    rules = policy.guardrails.launch
+    if not matches(instance_type, rules.instance_types):
+        allowed = ", ".join(f"`{t}`" for t in rules.instance_types) or "none (ask for guardrails.launch)"
+        raise CommandError(f"Instance type `{instance_type}` is not allowed. Allowed: {allowed}.")
+    if not matches(region, rules.regions):
+        allowed = ", ".join(f"`{r}`" for r in rules.regions) or "none (ask for guardrails.launch)"
+        raise CommandError(f"Launching in `{region}` is not allowed. Allowed regions: {allowed}.")
+
+
+def check_copy(policy: Policy, region: str) -> None:
+    allowed = policy.guardrails.copy_.regions
+    if not matches(region, allowed):
+        names = ", ".join(f"`{r}`" for r in allowed) or "none (ask for guardrails.copy)"
+        raise CommandError(f"Copying to `{region}` is not allowed. Allowed destination regions: {names}.")
+
+
+def check_pull(policy: Policy, reference: str) -> None:
+    """`reference` is the normalised form (registry/path:tag), so patterns name registries explicitly."""
+    allowed = policy.guardrails.pull.images
+    if not matches(reference, allowed):
+        names = ", ".join(f"`{p}`" for p in allowed) or "none (ask for guardrails.pull)"
+        raise CommandError(f"Pulling `{reference}` is not allowed. Allowed images: {names}.")
+
+
+def required_tags(policy: Policy, user_id: str, job_id: str) -> dict[str, str]:
+    """The tags every launched instance carries."""
+    return {**policy.guardrails.launch.required_tags, "imagebot:requested-by": user_id, "imagebot:job": job_id}
+
+
+def _quota_key(kind: str, user_id: str) -> str:
+    return QUOTA_KEY.format(kind=kind, user=user_id, day=datetime.now(UTC).strftime("%Y%m%d"))
+
+
+def launches_left(client: redis.Redis, policy: Policy, user_id: str) -> int:
+    used = int(client.get(_quota_key("launch", user_id)) or 0)  # type: ignore[arg-type]
+    return max(policy.guardrails.launch.max_per_user_per_day - used, 0)
+
+
+def check_launch_quota(client: redis.Redis, policy: Policy, user_id: str) -> None:
+    if launches_left(client, policy, user_id) <= 0:
+        limit = policy.guardrails.launch.max_per_user_per_day
+        raise CommandError(f"You reached the limit of {limit} launches per day. It resets at 00:00 UTC.")
+
+
+def consume_launch(client: redis.Redis, policy: Policy, user_id: str) -> None:
+    """Count one launch atomically; refuses (and gives it back) past the daily limit."""
+    quota = _quota_key("launch", user_id)
+    pipe = client.pipeline()
+    pipe.incr(quota)
+    pipe.expire(quota, 2 * 86400)
+    used = int(pipe.execute()[0])
+    if used > policy.guardrails.launch.max_per_user_per_day:
+        client.decr(quota)
+        check_launch_quota(client, policy, user_id)

@@ -1,0 +1,104 @@
+"""The policy file: roles, grants, channels and guardrails, validated; any problem fails closed at start."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.core.errors import ConfigError
+from bot.core.permissions import Permission
+
+SLACK_ID = r"^[A-Z][A-Z0-9_]{1,40}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Role(_Strict):
+    permissions: tuple[Permission, ...]
+
+
+class Grants(_Strict):
+    users: dict[str, tuple[str, ...]] = {}
+    usergroups: dict[str, tuple[str, ...]] = {}
+    channels: dict[str, tuple[str, ...]] = {}
+
+    @field_validator("users", "usergroups", "channels")
+    @classmethod
+    def _slack_ids(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for slack_id in value:
+            if not re.match(SLACK_ID, slack_id):
+                raise ValueError(f"{slack_id!r} is not a Slack id (like U0123ABCD, S0123ABCD or C0123ABCD)")
+        return value
+
+
+class LaunchRules(_Strict):
+    instance_types: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    max_per_user_per_day: int = Field(default=5, ge=0)
+    required_tags: dict[str, str] = {}
+
+
+class PullRules(_Strict):
+    images: tuple[str, ...] = ()
+
+
+class CopyRules(_Strict):
+    regions: tuple[str, ...] = ()
+
+
+class Guardrails(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    launch: LaunchRules = Field(default_factory=LaunchRules)
+    pull: PullRules = Field(default_factory=PullRules)
+    copy_: CopyRules = Field(default_factory=CopyRules, alias="copy")
+
+
+class Policy(_Strict):
+    """The policy file, validated. Unknown keys are errors, so a typo never widens access."""
+
+    contact: str = "your Slack workspace admins"
+    roles: dict[str, Role] = {}
+    grants: Grants = Field(default_factory=Grants)
+    channels: dict[Permission, tuple[str, ...]] = {}
+    guardrails: Guardrails = Field(default_factory=Guardrails)
+
+    @model_validator(mode="after")
+    def _roles_exist(self) -> Policy:
+        for kind in ("users", "usergroups", "channels"):
+            for who, roles in getattr(self.grants, kind).items():
+                unknown = [r for r in roles if r not in self.roles]
+                if unknown:
+                    raise ValueError(f"grants.{kind}.{who} names unknown role(s) {unknown}; define them under roles")
+        return self
+
+
+DEFAULT_POLICY = Policy()
+
+
+def load_policy(path: str | None) -> Policy:
+    """The policy at `path` (the default policy when none is configured); any problem is a ConfigError."""
+    if not path:
+        return DEFAULT_POLICY
+    file = Path(path)
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"IMAGEBOT_POLICY_FILE: {path} does not exist. Fix the path or unset it.") from None
+    except OSError as exc:
+        raise ConfigError(f"IMAGEBOT_POLICY_FILE: {path} cannot be read ({exc.strerror}).") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"IMAGEBOT_POLICY_FILE: {path} is not valid YAML: {exc}".splitlines()[0]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"IMAGEBOT_POLICY_FILE: {path} must be a YAML mapping (roles, grants, ...).")
+    try:
+        return Policy.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(f"IMAGEBOT_POLICY_FILE: {path}: {where}: {first['msg']}") from None

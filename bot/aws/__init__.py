@@ -1,0 +1,1 @@
+"""AMI operations over boto3: clients, regions, images, copies, instances and plain-language errors."""

@@ -1,0 +1,78 @@
+"""EC2 clients: one per region, built on first use, shared, with botocore's retries from settings."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import botocore.config
+
+from bot.core.config import Settings
+
+
+class RegionCache:
+    """The account's enabled-region list, reused for `ttl` seconds (it changes only when an admin opts in)."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._entry: tuple[float, tuple[str, ...]] | None = None
+
+    def get(self) -> list[str] | None:
+        with self._lock:
+            if self._entry is None or self.clock() - self._entry[0] >= self.ttl:
+                return None
+            return list(self._entry[1])
+
+    def put(self, names: list[str]) -> None:
+        with self._lock:
+            self._entry = (self.clock(), tuple(names))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entry = None
+
+
+REGIONS_TTL = 900.0
+
+
+class AwsClients:
+    """The EC2 client for each region, created once under a lock and read-only afterwards."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.regions = RegionCache(REGIONS_TTL)
+        self._lock = threading.Lock()
+        self._ec2: dict[str, Any] = {}
+        self._session: boto3.session.Session | None = None
+
+    def ec2(self, region: str | None = None) -> Any:
+        """The EC2 client for a region (the default region when None)."""
+        region = region or self.settings.aws_region
+        with self._lock:
+            if region not in self._ec2:
+                self._ec2[region] = self._boto_session().client(
+                    "ec2",
+                    region_name=region,
+                    endpoint_url=self.settings.aws_endpoint_url,
+                    config=self.config(),
+                )
+            return self._ec2[region]
+
+    def config(self) -> botocore.config.Config:
+        s = self.settings
+        return botocore.config.Config(
+            retries={"mode": s.aws_retry_mode, "total_max_attempts": s.aws_max_attempts},  # retries included
+            connect_timeout=5,
+            read_timeout=30,
+            max_pool_connections=32,
+        )
+
+    def _boto_session(self) -> boto3.session.Session:
+        if self._session is None:
+            self._session = boto3.session.Session()
+        return self._session

@@ -1,0 +1,115 @@
+"""AWS failures in plain language: what went wrong and what to do about it.
+
+Every boto3 call runs inside `aws_errors(region)`, which turns an AWS-side
+or transport failure into a `CommandError`. A `ParamValidationError` is a
+bug in our own call, not an AWS failure: it passes through untouched, so the
+dispatcher logs it with a reference id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TypeAlias
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ParamValidationError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+from botocore.parsers import ResponseParserError
+
+from bot.core.command import PREFIX
+from bot.core.errors import CommandError
+
+# Everything a boto3 call raises for an AWS-side or transport failure.
+AwsError: TypeAlias = ClientError | BotoCoreError | ResponseParserError
+AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
+
+AMI_ID_IN_TEXT = re.compile(r"ami-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+NOT_FOUND = ("InvalidAMIID.NotFound", "InvalidAMIID.Unavailable")
+DENIED = ("UnauthorizedOperation", "AccessDenied", "AccessDeniedException")
+THROTTLED = ("RequestLimitExceeded", "Throttling", "ThrottlingException")
+BAD_CREDENTIALS = (
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "RequestExpired",
+    "AuthFailure",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+)
+_ACTION = re.compile(r"perform:\s*([a-z0-9-]+:[A-Za-z0-9]+)")
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+def explain(exc: AwsError, region: str = "") -> CommandError:
+    """A plain-language CommandError for an AWS failure, saying what to do about it."""
+    where = f" in `{region}`" if region else ""
+    if isinstance(exc, ClientError):
+        return _explain_client_error(exc, where)
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError):
+        return CommandError(
+            f"I can't reach the EC2 endpoint{where}. Check the network (or `AWS_ENDPOINT_URL`) and try again."
+        )
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return CommandError(
+            "The bot has no AWS credentials. An operator must give it a role or keys (README: IAM policy)."
+        )
+    return CommandError(f"The AWS call{where} failed ({type(exc).__name__}). Try again in a minute.")
+
+
+def _explain_client_error(exc: ClientError, where: str) -> CommandError:
+    code, message = error_code(exc), str(exc.response.get("Error", {}).get("Message", ""))
+    if code in NOT_FOUND:
+        ids = ", ".join(f"`{i}`" for i in AMI_ID_IN_TEXT.findall(message)) or "That AMI"
+        return CommandError(
+            f"{ids} was not found{where}. Check the id, or look everywhere: "
+            f"`{PREFIX} ami status <ami-id> --region all`."
+        )
+    if code == "InvalidAMIID.Malformed":
+        return CommandError("That is not a valid AMI id: it is `ami-` and 8 or 17 hex digits.")
+    if code in DENIED:
+        return CommandError(
+            f"The bot is not allowed to call `{denied_action(exc)}`{where}. "
+            "Ask an AWS admin to add it to the bot's role (README: IAM policy)."
+        )
+    if code == "OptInRequired":
+        return CommandError(
+            f"The region{where.replace(' in', '')} is not enabled for this account (opt-in required). "
+            "Enable it under Account → AWS Regions, or leave it out with `--regions`."
+        )
+    if code in THROTTLED:
+        return CommandError(f"AWS is throttling requests{where}, even after retries. Try again in a minute.")
+    if code in BAD_CREDENTIALS:
+        return CommandError(
+            "The bot's AWS credentials are expired or not valid. Ask an operator to refresh them, then try again."
+        )
+    return CommandError(f"AWS refused the request{where}: {code or 'error'}: {message[:200]}")
+
+
+def denied_action(exc: ClientError) -> str:
+    """The IAM action that was denied: from the message when AWS names it, else the operation."""
+    found = _ACTION.search(str(exc.response.get("Error", {}).get("Message", "")))
+    return found.group(1) if found else f"ec2:{exc.operation_name}"
+
+
+@contextmanager
+def aws_errors(region: str = "") -> Iterator[None]:
+    """Turn AWS failures raised inside into plain-language CommandErrors; our own bugs pass through."""
+    try:
+        yield
+    except ParamValidationError:
+        raise
+    except AWS_ERRORS as exc:
+        raise explain(exc, region) from exc

@@ -1,0 +1,18 @@
+"""Permissions: the typed names a subcommand requires and a policy role grants."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    """What a command needs. Everyone may READ; the rest are granted by the policy file."""
+
+    READ = "read"
+    PULL = "pull"
+    LAUNCH = "launch"
+    COPY = "copy"
+    ADMIN = "admin"
+
+
+ALL_PERMISSIONS: tuple[Permission, ...] = tuple(Permission)

@@ -1,0 +1,73 @@
+"""Readable terminal text for a reply: mrkdwn becomes plain (or bold) text, code stays as written."""
+
+from __future__ import annotations
+
+import re
+
+from bot.core.parts import Buttons, Fields, Footer, HasParts, Header, Text
+
+_LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
+_BARE_LINK = re.compile(r"<(https?://[^|>]+)>")
+_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w_])_([^_\n]+)_(?![\w_])")
+_EMOJI = {":warning:": "!", ":white_check_mark:": "✓", ":x:": "✗", ":hourglass_flowing_sand:": "…"}
+
+
+def plain(text: str, color: bool = False) -> str:
+    """mrkdwn to plain text; what stands in `code` is left exactly as written."""
+    pieces = text.split("`")
+    pieces[::2] = [_plain_prose(p, color) for p in pieces[::2]]
+    return "`".join(pieces)
+
+
+def _plain_prose(text: str, color: bool) -> str:
+    text = _LINK.sub(r"\2 (\1)", text)
+    text = _BARE_LINK.sub(r"\1", text)
+    bold = r"\033[1m\1\033[0m" if color else r"\1"
+    text = _BOLD.sub(bold, text)
+    text = _ITALIC.sub(r"\1", text)
+    for code, sign in _EMOJI.items():
+        text = text.replace(code, sign)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def render_text(reply: HasParts, color: bool = False) -> str:
+    """Readable terminal text for a reply."""
+    out: list[str] = []
+    for part in reply.parts:
+        if isinstance(part, Header):
+            title = plain(part.text)
+            out.append(f"\033[1m{title}\033[0m" if color else title)
+            out.append("=" * min(len(title), 72))
+        elif isinstance(part, Text):
+            out.append(_text_block(part.text, color))
+        elif isinstance(part, Fields):
+            width = max((len(label) for label, _ in part.pairs), default=0)
+            for label, value in part.pairs:
+                value = plain(value or "—", color).replace("\n", "\n" + " " * (width + 2))
+                out.append(f"{label.ljust(width)}  {value}")
+        elif isinstance(part, Buttons):
+            labels = [f"[{b.label}]" + (f" {b.url}" if b.url else "") for b in part.buttons]
+            out.append("  ".join(labels))
+        elif isinstance(part, Footer):
+            out.append(plain(part.text, color))
+        else:
+            out.append("-" * 40)
+    return "\n".join(out).rstrip()
+
+
+def _text_block(text: str, color: bool) -> str:
+    lines: list[str] = []
+    in_fence = False
+    for line in text.split("\n"):
+        if line.strip().startswith("```"):
+            in_fence = not in_fence
+            rest = line.strip()[3:]
+            if rest.endswith("```"):
+                lines.append("    " + rest[:-3])
+                in_fence = False
+            elif rest:
+                lines.append("    " + rest)
+            continue
+        lines.append("    " + line if in_fence else plain(line, color))
+    return "\n".join(lines)

@@ -1,0 +1,62 @@
+"""Running a command end to end: parse, access check, the handler, the audit entry.
+
+Expected failures are CommandErrors and become friendly replies; anything
+else is a bug: logged with its traceback, answered with a reference id.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import replace
+
+from bot.core.command import Command
+from bot.core.errors import CommandError
+from bot.core.reply import Reply
+from bot.dispatch.parse import parse
+from bot.dispatch.registry import REGISTRY
+from bot.framework.context import Context
+from bot.framework.subcommand import Registry, Subcommand
+
+log = logging.getLogger(__name__)
+
+
+def registry_of(ctx: Context) -> Registry:
+    return ctx.registry if ctx.registry is not None else REGISTRY
+
+
+def dispatch(ctx: Context, text: str) -> Reply:
+    """Run command text end to end; expected errors become friendly replies. Every command is audited."""
+    try:
+        command = parse(text, registry_of(ctx))
+    except CommandError as exc:
+        ctx.audit(text, "?", "invalid", "error")
+        return Reply.error(exc.message)
+    return execute(ctx, command)
+
+
+def execute(ctx: Context, command: Command) -> Reply:
+    """Check access, run the handler, audit the outcome."""
+    registry = registry_of(ctx)
+    spec = registry.get(command.name)
+    if spec is None:
+        return Reply.error(registry.unknown_message([command.name]))
+    denied = ctx.services.access.denial(ctx.user_id, ctx.channel_id, spec.permission)
+    if denied:
+        ctx.audit(command.text or command.name, command.name, "denied", "refused")
+        return Reply.error(denied)
+    reply = _run(replace(ctx, registry=registry), spec, command)
+    ctx.audit(command.text or command.name, command.name, "allowed", "ok" if reply.ok else "error", reply.job_id)
+    return reply
+
+
+def _run(ctx: Context, spec: Subcommand, command: Command) -> Reply:
+    """Only this catch-all turns a bug into a reference id; expected failures are CommandErrors."""
+    try:
+        return spec.handler(ctx, command)
+    except CommandError as exc:
+        return Reply.error(exc.message)
+    except Exception:  # the one catch-all: log the traceback, give the user a reference
+        ref = uuid.uuid4().hex[:8]
+        log.exception("command failed", extra={"ref": ref, "user": ctx.user_id, "command": command.name})
+        return Reply.error(f"Something went wrong on my side (ref `{ref}`). It is logged; try again later.")

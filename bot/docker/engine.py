@@ -1,0 +1,41 @@
+"""The Docker engine client: built on first use from DOCKER_HOST, shared, or a clear "cannot reach" error."""
+
+from __future__ import annotations
+
+import threading
+
+import docker
+import docker.errors
+
+from bot.core.config import Settings
+from bot.docker.errors import engine_unreachable, first_line
+
+
+class DockerEngine:
+    """The engine at `DOCKER_HOST` (Docker's default socket when unset); the client is created once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._client: docker.DockerClient | None = None
+
+    def client(self) -> docker.DockerClient:
+        """The engine client; an engine that does not answer is a DockerError naming DOCKER_HOST."""
+        with self._lock:
+            if self._client is None:
+                try:
+                    self._client = self._connect()
+                except docker.errors.DockerException as exc:
+                    raise engine_unreachable(self.settings.docker_host, first_line(exc)) from exc
+            return self._client
+
+    def _connect(self) -> docker.DockerClient:
+        if self.settings.docker_host:
+            return docker.DockerClient(base_url=self.settings.docker_host, timeout=30)
+        return docker.from_env(timeout=30)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None

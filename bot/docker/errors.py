@@ -1,0 +1,140 @@
+"""Expected Docker failures, in plain language, each with a `kind` that says whether a retry may help."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from bot.core.errors import CommandError
+from bot.docker.reference import ImageRef
+
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+
+
+class DockerError(CommandError):
+    """An expected Docker failure. `kind`: engine, not_found, auth, unreachable, platform, refused."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again later may succeed (an engine or registry that did not answer)."""
+        return self.kind in ("engine", "unreachable")
+
+
+NOT_FOUND_SIGNS = ("manifest unknown", "not found: manifest", "name unknown", "repository does not exist")
+AUTH_SIGNS = ("unauthorized", "authentication required", "no basic auth credentials", "denied")
+PLATFORM_SIGNS = ("no matching manifest", "does not match the specified platform", "no match for platform")
+UNREACHABLE_SIGNS = (
+    "dial tcp",
+    "connection refused",
+    "no such host",
+    "i/o timeout",
+    "tls handshake",
+    "server gave http response to https client",
+    "x509:",
+    "context deadline exceeded",
+    "network is unreachable",
+    "connection reset",
+)
+
+
+def explain_registry_error(message: str, ref: ImageRef, platform: str | None = None) -> DockerError:
+    """The engine's error text for a registry operation, in plain language with what to do next."""
+    low = message.lower()
+    if "pull access denied" in low or "repository does not exist" in low:
+        return DockerError(
+            f"`{ref.repository}` does not exist, or it is private and the Docker host is not logged in to "
+            f"`{ref.domain}`. Check the name; for a private image run `docker login {ref.domain}` on the host. "
+            f"(Engine: {_engine_words(message)})",
+            "not_found",
+        )
+    if any(sign in low for sign in NOT_FOUND_SIGNS):
+        return DockerError(
+            f"`{ref}` was not found: the registry has no `{ref.version}` in `{ref.repository}`, or no such "
+            f"repository at all. Check the tag and the repository name, e.g. `/image docker remote "
+            f"{ref.repository}:latest`. (Engine: {_engine_words(message)})",
+            "not_found",
+        )
+    if any(sign in low for sign in AUTH_SIGNS):
+        return DockerError(
+            f"`{ref.domain}` wants credentials for `{ref.repository}`. Run `docker login {ref.domain}` on the "
+            f"bot's Docker host (as the user the engine's client config belongs to), then try again. "
+            f"(Engine: {_engine_words(message)})",
+            "auth",
+        )
+    if any(sign in low for sign in PLATFORM_SIGNS):
+        return no_platform(ref, platform or "the requested platform", engine=message)
+    if any(sign in low for sign in UNREACHABLE_SIGNS):
+        return DockerError(
+            f"The Docker host cannot reach the registry `{ref.domain}`. Check its name and port, and the "
+            f"host's network, proxy and TLS settings. (Engine: {_engine_words(message)})",
+            "unreachable",
+        )
+    return DockerError(f"The Docker engine refused `{ref}`: {_engine_words(message)}", "refused")
+
+
+def no_platform(ref: ImageRef, platform: str, offered: str = "", engine: str = "") -> DockerError:
+    has = f" It has {offered}." if offered else ""
+    said = f" (Engine: {_engine_words(engine)})" if engine else ""
+    return DockerError(
+        f"`{ref}` has no image for `{platform}`.{has} Pick one it has "
+        f"(`/image docker remote {ref}` lists them), or leave out `--platform`.{said}",
+        "platform",
+    )
+
+
+def _engine_words(message: str) -> str:
+    return message.strip().rstrip(".")[:300]
+
+
+def engine_unreachable(host: str | None, detail: str = "") -> DockerError:
+    where = host or f"{DEFAULT_SOCKET} (Docker's default; set DOCKER_HOST to use another)"
+    extra = f" ({detail[:200]})" if detail else ""
+    return DockerError(
+        f"I can't reach the Docker engine at `{where}`{extra}. Check that dockerd is running there, that "
+        "DOCKER_HOST points at it, and that the bot's user may use the socket (`docker version` on the bot's "
+        "host should answer).",
+        "engine",
+    )
+
+
+def first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _host_of(client: docker.DockerClient) -> str:
+    return str(getattr(client.api, "base_url", "") or "") or DEFAULT_SOCKET
+
+
+@contextmanager
+def engine_errors(client: docker.DockerClient, ref: ImageRef, local: bool = False) -> Iterator[None]:
+    """Turn the SDK's named errors inside the block into DockerErrors."""
+    try:
+        yield
+    except docker.errors.ImageNotFound as exc:
+        if not local:
+            raise explain_registry_error(exc.explanation or str(exc), ref) from exc
+        raise not_on_host(ref) from exc
+    except docker.errors.APIError as exc:
+        raise explain_registry_error(str(exc.explanation or exc), ref) from exc
+    except requests.exceptions.ReadTimeout as exc:
+        raise DockerError(
+            f"The Docker engine at `{_host_of(client)}` did not answer in time. Try again in a minute.", "engine"
+        ) from exc
+    except requests.exceptions.ConnectionError as exc:
+        raise engine_unreachable(_host_of(client), first_line(exc)) from exc
+
+
+def not_on_host(ref: ImageRef) -> DockerError:
+    return DockerError(
+        f"`{ref}` is not on the bot's Docker host. Pull it with `/image pull {ref}`, or see what the "
+        f"registry has without pulling: `/image docker remote {ref}`.",
+        "not_found",
+    )

@@ -1,0 +1,57 @@
+"""Job kinds: `@job_kind("pull", timeout=1800, retries=3)` registers `(ctx, progress, args) -> JobResult`.
+
+A handler module defines its job kinds beside its commands; a worker has
+them once it has imported the handler modules (see `bot.dispatch.registry`).
+The table is filled at import time and only read afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rq import Retry
+
+from bot.core.command import PREFIX
+from bot.core.errors import CommandError
+from bot.framework.context import Context
+from bot.jobs.progress import Progress
+from bot.jobs.record import JobResult
+
+JobFunction = Callable[[Context, Progress, dict[str, Any]], JobResult]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    func: JobFunction
+    timeout: int = 600
+    retries: int = 0
+    backoff: tuple[int, ...] = (5, 30, 120)
+
+    def retry(self) -> Retry | None:
+        return Retry(max=self.retries, interval=list(self.backoff)) if self.retries else None
+
+
+KINDS: dict[str, JobKind] = {}
+
+
+def job_kind(
+    name: str, timeout: int = 600, retries: int = 0, backoff: tuple[int, ...] = (5, 30, 120)
+) -> Callable[[JobFunction], JobFunction]:
+    """Register `(ctx, progress, args) -> JobResult` as the job kind `name`."""
+
+    def wrap(func: JobFunction) -> JobFunction:
+        if name in KINDS and KINDS[name].func is not func:
+            raise ValueError(f"job kind {name!r} registered twice")
+        KINDS[name] = JobKind(name, func, timeout, retries, backoff)
+        return func
+
+    return wrap
+
+
+def kind_named(name: str) -> JobKind:
+    if name not in KINDS:
+        raise CommandError(f"There is no job kind `{name}`. `{PREFIX} help` lists the commands that start jobs.")
+    return KINDS[name]

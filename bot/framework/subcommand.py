@@ -1,0 +1,133 @@
+"""A subcommand's spec (attached by @subcommand) and the Registry that resolves typed text to one.
+
+The summary shown by `help` is the handler docstring's first line. A spec's
+permission and options are typed and checked when the registry is built, so
+a mistake in a handler module stops the bot at start instead of denying
+everyone later.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from bot.core.command import PREFIX, Command
+from bot.core.errors import CommandError
+from bot.core.formatting import closest, did_you_mean
+from bot.core.permissions import Permission
+from bot.core.reply import Reply
+from bot.framework.options import Number, Option
+
+Handler = Callable[[Any, Command], Reply]  # (Context, Command) -> Reply; Context holds the registry
+H = TypeVar("H", bound=Handler)
+OPTION_NAME = re.compile(r"[a-z][a-z0-9-]*")
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One subcommand: its name, handler, help text, options and what it needs."""
+
+    name: str
+    handler: Handler
+    usage: str
+    example: str
+    options: Mapping[str, Option] = field(default_factory=dict)
+    min_args: int = 0
+    max_args: int | None = None
+    slow: bool | Callable[[Command], bool] = False  # answer after the ack (AWS or Docker calls)
+    permission: Permission = Permission.READ
+    aliases: tuple[str, ...] = ()
+    free_text: bool = False  # unknown --words are part of the text (questions may mention flags)
+
+    def is_slow(self, command: Command) -> bool:
+        return self.slow(command) if callable(self.slow) else self.slow
+
+    @property
+    def summary(self) -> str:
+        doc = (self.handler.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+
+def subcommand(name: str, usage: str, example: str, **spec: Any) -> Callable[[H], H]:
+    """Attach a Subcommand spec to a handler function (collected by the registry)."""
+
+    def wrap(handler: H) -> H:
+        handler.subcommand = Subcommand(name, handler, usage, example, **spec)  # type: ignore[attr-defined]
+        return handler
+
+    return wrap
+
+
+def spec_of(handler: Handler) -> Subcommand:
+    spec = getattr(handler, "subcommand", None)
+    if not isinstance(spec, Subcommand):
+        raise ValueError(f"{handler!r} has no @subcommand spec")
+    return spec
+
+
+class Registry:
+    """All subcommands by name; resolves the longest name that prefixes the text."""
+
+    def __init__(self, handlers: Iterator[Handler] | list[Handler] | tuple[Handler, ...]) -> None:
+        self._by_name: dict[str, Subcommand] = {}
+        for handler in handlers:
+            spec = spec_of(handler)
+            check_spec(spec)
+            for name in (spec.name, *spec.aliases):
+                if name in self._by_name:
+                    raise ValueError(f"subcommand {name!r} registered twice")
+                self._by_name[name] = spec
+
+    def __iter__(self) -> Iterator[Subcommand]:
+        return iter(self.commands())
+
+    def commands(self) -> list[Subcommand]:
+        seen: dict[str, Subcommand] = {}
+        for spec in self._by_name.values():
+            seen.setdefault(spec.name, spec)
+        return list(seen.values())
+
+    def get(self, name: str) -> Subcommand | None:
+        return self._by_name.get(name)
+
+    def resolve(self, words: list[str]) -> tuple[Subcommand, int]:
+        """The subcommand named by the first one or two words, and how many words it used."""
+        for size in (2, 1):
+            if len(words) >= size:
+                spec = self._by_name.get(" ".join(words[:size]).lower())
+                if spec:
+                    return spec, size
+        raise CommandError(self.unknown_message(words))
+
+    def suggest(self, name: str, limit: int = 3) -> list[str]:
+        names = sorted(self._by_name)
+        close = closest(name.lower(), names, n=limit)
+        if not close:
+            first = name.split()[0].lower() if name.split() else name
+            close = closest(first, names, n=limit)
+            close += [n for n in names if n.split()[0] == first and n not in close][: limit - len(close)]
+        return close
+
+    def unknown_message(self, words: list[str]) -> str:
+        hint = did_you_mean(self.suggest(" ".join(words[:2])), show=lambda c: f"`{PREFIX} {c}`")
+        return f"I don't know `{PREFIX} {words[0]}`.{hint} Type `{PREFIX} help` to see every subcommand."
+
+
+def check_spec(spec: Subcommand) -> None:
+    """Refuse a spec that would misbehave at run time: an untyped permission, a malformed option."""
+    if not isinstance(spec.permission, Permission):
+        raise ValueError(
+            f"subcommand {spec.name!r}: permission {spec.permission!r} is not a Permission "
+            f"(one of {', '.join(p.name for p in Permission)})"
+        )
+    for name, option in spec.options.items():
+        if not OPTION_NAME.fullmatch(name):
+            raise ValueError(f"subcommand {spec.name!r}: option name {name!r} must be lowercase words with dashes")
+        if isinstance(option, Number) and not _default_in_range(option):
+            raise ValueError(f"subcommand {spec.name!r}: the default of --{name} is not in {option.low}..{option.high}")
+
+
+def _default_in_range(option: Number) -> bool:
+    return option.default is None or option.low <= option.default <= option.high

@@ -1,0 +1,150 @@
+"""The RQ job function and callbacks: run the record's job kind once, and record how it ended.
+
+RQ decides when work runs, retries and times out; these keep the user-facing
+record in step and tell the transport. Every ending goes through `finish`,
+which moves a running record once (whoever gets there first wins).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from types import TracebackType
+from typing import Any
+
+import botocore.exceptions
+import redis
+from rq.exceptions import AbandonedJobError
+from rq.job import Job
+from rq.timeouts import JobTimeoutException
+
+from bot.core.errors import CommandError
+from bot.framework.context import Context
+from bot.framework.job_kind import KINDS
+from bot.jobs.errors import JobCanceled, TransientJobError
+from bot.jobs.progress import Progress
+from bot.jobs.record import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, WORKER_DIED, JobRecord
+from bot.jobs.store import JobStore
+from bot.worker.monitor import Monitor
+from bot.worker.runtime import Runtime, runtime
+
+log = logging.getLogger(__name__)
+
+THROTTLING_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "SlowDown",
+}
+TRANSIENT_ERRORS = (
+    TransientJobError,
+    ConnectionError,
+    TimeoutError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+    botocore.exceptions.ConnectionError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Throttling and dropped connections are retried; everything else is permanent."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return exc.response.get("Error", {}).get("Code") in THROTTLING_CODES
+    return isinstance(exc, TRANSIENT_ERRORS)
+
+
+def execute_job(job_id: str) -> str:
+    """The RQ job function: run the record's job kind and report how it ended."""
+    rt = runtime()
+    record = begin(rt.store, job_id)
+    if record is None:
+        return "skipped"
+    kind = KINDS.get(record.kind)
+    if kind is None:
+        raise CommandError(f"this worker does not know the job kind {record.kind!r} (see IMAGEBOT_JOB_MODULES)")
+    ctx = Context(rt.settings, rt.services, record.user_id, record.channel, record.transport)
+    monitor = Monitor(rt, record)
+    monitor.start()
+    try:
+        result = kind.func(ctx, Progress(rt.store, record, on_change=monitor.poke), record.args)
+    except JobCanceled as exc:
+        monitor.stop()
+        finish(rt, job_id, CANCELED, stage=f"canceled by {exc}")
+        return CANCELED
+    finally:
+        monitor.stop()
+    fields = [list(pair) for pair in result.fields]
+    finish(rt, job_id, SUCCEEDED, fraction=1.0, stage="done", summary=result.summary, result_fields=fields)
+    return SUCCEEDED
+
+
+def begin(store: JobStore, job_id: str) -> JobRecord | None:
+    """Mark a queued job running; None if it must not run (canceled, or already run)."""
+    here = {"worker": socket.gethostname(), "pid": os.getpid()}
+    record = store.transition(job_id, (QUEUED,), RUNNING, started_at=time.time(), stage="starting", **here)
+    if record is None:
+        log.info("job not started: it is not queued any more", extra={"job": job_id})
+        return None
+    store.set_fields(job_id, attempts=record.attempts + 1)
+    record.attempts += 1
+    return record
+
+
+def finish(rt: Runtime, job_id: str, status: str, **values: Any) -> JobRecord | None:
+    """End a running job once and tell the transport; None when it had already ended."""
+    record = rt.store.transition(job_id, (RUNNING,), status, **values)
+    if record is not None:
+        rt.store.release_dedupe(record)
+        rt.services.notifier.finished(rt.store, record)
+    return record
+
+
+def on_job_failure(
+    job: Job, connection: Any, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    """RQ's failure callback (also for jobs RQ finds abandoned): retry what is transient, fail the rest."""
+    rt = runtime()
+    if is_transient(exc) and job.retries_left:
+        _requeue_for_retry(rt, job, exc)
+        return
+    job.retries_left = 0  # a permanent failure is not retried
+    finish(rt, job.id, FAILED, error=describe_failure(exc, job))
+
+
+def on_job_stopped(job: Job, connection: Any) -> None:
+    """RQ's stopped callback: the work horse was stopped because someone canceled the job."""
+    rt = runtime()
+    record = rt.store.get(job.id)
+    by = record.cancel_requested_by if record and record.cancel_requested_by else "request"
+    finish(rt, job.id, CANCELED, stage=f"canceled by {by}")
+
+
+def on_horse_killed(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
+    """RQ's work-horse-killed handler: the process running the job died (OOM, a signal); not retried."""
+    job.retries_left = 0
+    if os.WIFSIGNALED(ret_val):
+        how = f"signal {os.WTERMSIG(ret_val)}"
+    else:
+        how = f"exit status {os.waitstatus_to_exitcode(ret_val)}"
+    finish(runtime(), job.id, FAILED, error=f"{WORKER_DIED} (its process ended with {how})")
+
+
+def _requeue_for_retry(rt: Runtime, job: Job, exc: BaseException) -> None:
+    delay = job.get_retry_interval() if job.retry_intervals else 0
+    record = rt.store.transition(job.id, (RUNNING,), QUEUED, stage=f"retrying in {delay}s after: {exc}")
+    if record is not None:
+        rt.services.notifier.progressed(rt.store, record)
+
+
+def describe_failure(exc: BaseException, job: Job) -> str:
+    if isinstance(exc, AbandonedJobError):
+        return WORKER_DIED
+    if isinstance(exc, JobTimeoutException):
+        return f"it ran longer than its {job.timeout} s limit and was stopped"
+    if isinstance(exc, CommandError):
+        return exc.message
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -1,0 +1,111 @@
+"""`/image ami copy`: copy an AMI to another region, as a confirmed job (the `ami.copy` kind is here too)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from bot.access.guardrails import check_copy
+from bot.aws.copies import copy_image, ensure_tags, source_tags
+from bot.aws.images import SOURCE_IMAGE_TAG, SOURCE_REGION_TAG, Image, describe_image, validate_ami_id
+from bot.aws.regions import validate_region
+from bot.core.command import PREFIX, Command
+from bot.core.errors import CommandError
+from bot.core.permissions import Permission
+from bot.core.proposal import Proposal
+from bot.core.reply import Reply
+from bot.framework.context import Context
+from bot.framework.job_kind import job_kind
+from bot.framework.options import Text as TextOption
+from bot.framework.starting import proposal_reply
+from bot.framework.subcommand import subcommand
+from bot.jobs.progress import Progress
+from bot.jobs.record import JobResult
+from handlers.ami_views import POLL_SECONDS, available_image
+
+COPY_WARNING = "This creates a new AMI and EBS snapshots in `{region}`; snapshot storage costs money."
+
+
+@subcommand(
+    "ami copy",
+    usage=f"{PREFIX} ami copy <ami-id> <region> [--name N] [--source-region R]",
+    example=f"{PREFIX} ami copy ami-0abcdef1234567890 eu-west-1",
+    options={"name": TextOption(), "source-region": TextOption(convert=validate_region)},
+    min_args=2,
+    max_args=2,
+    slow=True,
+    permission=Permission.COPY,
+)
+def ami_copy(ctx: Context, cmd: Command) -> Reply:
+    """Copy an AMI to another region (a job, after you confirm)."""
+    ami_id = validate_ami_id(cmd.args[0])
+    region = validate_region(cmd.args[1])
+    source_region = cmd.option("source-region") or ctx.settings.aws_region
+    if region == source_region:
+        raise CommandError(f"`{ami_id}` already lives in `{region}`. Name another region, like `eu-west-1`.")
+    check_copy(ctx.services.policy, region)
+    source = available_image(ctx, source_region, ami_id, "--source-region")
+    name = (cmd.option("name") or source.name or source.id).strip()
+    return proposal_reply(
+        Proposal(
+            kind="ami.copy",
+            args={"ami": source.id, "source_region": source_region, "region": region, "name": name},
+            target=f"copying {source.id} ({name}) from {source_region} to {region}",
+            title=f"Copy {source.id} to {region}?",
+            summary=(
+                ("AMI", f"`{source.id}` ({source.name or 'no name'})"),
+                ("From", f"`{source_region}`"),
+                ("To", f"`{region}`"),
+                ("New name", name),
+                ("Tags", f"the AMI's own tags, plus `{SOURCE_IMAGE_TAG}` and `{SOURCE_REGION_TAG}`"),
+            ),
+            permission=Permission.COPY,
+            warning=COPY_WARNING.format(region=region),
+        )
+    )
+
+
+class ImageCopyFailed(CommandError):
+    """EC2 reported the copy as failed (or it vanished while the job waited)."""
+
+
+@job_kind("ami.copy", timeout=2 * 3600, retries=3)
+def copy_job(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobResult:
+    """Copy the AMI, tag the copy with its source, and wait until it is available."""
+    clients = ctx.services.aws
+    region, source_region = str(args["region"]), str(args["source_region"])
+    check_copy(ctx.services.policy, region)  # the policy may have changed since the confirmation
+    progress.update(0.02, f"checking {args['ami']} in {source_region}")
+    source = describe_image(clients, source_region, str(args["ami"]))
+    if source is None:
+        raise ImageCopyFailed(f"`{args['ami']}` is gone from `{source_region}`; nothing was copied.")
+    token = str(args.get("confirmation") or progress.job_id)
+    new_id = copy_image(clients, source, region, str(args["name"]), token)
+    progress.update(0.05, f"copying to {region} as {new_id}")
+    image = _wait_for_image(ctx, progress, region, new_id, float(args.get("poll", POLL_SECONDS)))
+    ensure_tags(clients, region, new_id, image.tags, source_tags(source))
+    return JobResult(
+        f"Copied {source.id} to {region}: {new_id} is available.",
+        fields=(
+            ("New AMI", new_id),
+            ("Region", region),
+            ("Name", image.name),
+            ("Source", f"{source.id} ({source_region})"),
+        ),
+    )
+
+
+def _wait_for_image(ctx: Context, progress: Progress, region: str, ami_id: str, poll: float) -> Image:
+    started = time.monotonic()
+    while True:
+        image = describe_image(ctx.services.aws, region, ami_id)
+        state = image.state if image else "not visible yet"
+        if image is not None and image.state == "available":
+            return image
+        if image is not None and image.state in ("failed", "error", "invalid", "deregistered"):
+            reason = image.data.get("StateReason") or {}
+            why = reason.get("Message") or reason.get("Code") or "EC2 gave no reason"
+            raise ImageCopyFailed(f"The copy {ami_id} in `{region}` {image.state}: {why}.")
+        elapsed = time.monotonic() - started
+        progress.update(min(0.95, 0.05 + elapsed / 3600), f"{ami_id} in {region}: {state} ({elapsed:.0f} s)")
+        time.sleep(poll)

@@ -1,0 +1,48 @@
+"""Answering a question from the knowledge base: the confident entry, if any, and the nearest topics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from knowledge.base import load_entries
+from knowledge.search import Index, Match
+
+TOP = 5
+
+
+@cache
+def index() -> Index:
+    """The search index, built once per process on first use."""
+    return Index(load_entries())
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    match: Match | None  # the confident match, if any
+    nearest: tuple[Match, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        m = self.match
+        return {
+            "matched": m is not None,
+            "id": m.entry.id if m else None,
+            "title": m.entry.title if m else None,
+            "answer": m.entry.answer if m else None,
+            "score": round(m.score, 3) if m else (round(self.nearest[0].score, 3) if self.nearest else 0.0),
+            "sources": [{"title": s.title, "url": s.url, "seed": s.seed} for s in m.entry.sources] if m else [],
+            "related": list(m.entry.related) if m else [e.entry.id for e in self.nearest[:3]],
+        }
+
+
+def find_answer(question: str) -> Answer:
+    """The best entry that confidently answers the question, and the nearest topics."""
+    matches = index().search(question, limit=TOP)
+    confident = next((m for m in matches if m.confident), None)
+    return Answer(question, confident, tuple(matches))
+
+
+def ask_json(question: str) -> dict[str, Any]:
+    return find_answer(question).to_json()

@@ -1,0 +1,64 @@
+"""The shape of the code: every module sits in a layer of the import contract, is small, and says its concept.
+
+`lint-imports` (run by scripts/test) checks the imports against the layers;
+these tests keep the contract itself from silently missing a new module.
+"""
+
+from __future__ import annotations
+
+import ast
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "handlers", "knowledge")
+MAX_LINES = 350
+
+
+def contract(name: str) -> dict:
+    contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    return next(c for c in contracts if c["type"] == name)
+
+
+def project_modules() -> list[tuple[str, Path]]:
+    found = []
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            parts = path.relative_to(REPO).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            found.append((name, path))
+    return found
+
+
+def layer_of(module: str, layers: list[str]) -> int | None:
+    for index, layer in enumerate(layers):
+        for member in layer.replace(":", "|").split("|"):
+            member = member.strip()
+            if module == member or module.startswith(member + "."):
+                return index
+    return None
+
+
+def test_every_project_module_is_in_a_layer_of_the_contract():
+    layers = contract("layers")["layers"]
+    outside = [m for m, _ in project_modules() if m != "bot" and layer_of(m, layers) is None]
+    assert not outside, f"add these to [tool.importlinter] layers in pyproject.toml: {outside}"
+
+
+def test_every_subcommand_module_is_covered_by_the_independence_contract():
+    independent = set(contract("independence")["modules"])
+    registry = (REPO / "bot" / "dispatch" / "registry.py").read_text()
+    imported = {f"handlers.{a.name}" for node in ast.walk(ast.parse(registry)) if isinstance(node, ast.ImportFrom)
+                and node.module == "handlers" for a in node.names}
+    assert imported and imported <= independent, f"list them in the independence contract: {imported - independent}"
+
+
+@pytest.mark.parametrize("module, path", project_modules(), ids=lambda v: v if isinstance(v, str) else "")
+def test_a_module_is_small_and_its_first_line_says_its_concept(module, path):
+    text = path.read_text()
+    if path.relative_to(REPO).parts[0] in ("bot", "handlers"):
+        assert len(text.splitlines()) <= MAX_LINES, f"{module} has more than {MAX_LINES} lines: split it by concept"
+    docstring = ast.get_docstring(ast.parse(text))
+    assert docstring and text.lstrip().startswith('"""'), f"{module} must open with a docstring naming its concept"
