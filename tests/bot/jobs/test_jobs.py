@@ -29,7 +29,7 @@ from bot.worker.reaper import RQ_LEASE_GRACE, reap, started_registry
 from bot.worker.runtime import Runtime
 from tests.conftest import free_port
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 STEPS = "test.steps"
 WORKER_HEARTBEAT = 2  # IMAGEBOT_JOB_HEARTBEAT_SECONDS of the test workers (tests/support/worker.py)
 

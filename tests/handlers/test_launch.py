@@ -1,4 +1,4 @@
-"""`/image ami copy` and `/image launch`: proposals, guardrails, DryRun, and the jobs (moto over HTTP, real Redis)."""
+"""`/image launch`: the proposal, DryRun, guardrails and quota, and the launch job (moto over HTTP, real Redis)."""
 
 import time
 from unittest import mock
@@ -7,124 +7,17 @@ import pytest
 from botocore.exceptions import ClientError
 
 from bot.access.guardrails import consume_launch
-from bot.access.policy import load_policy
-from bot.aws import images
 from bot.core.terminal import render_text
 from bot.dispatch.confirm import accept_now
-from bot.dispatch.registry import REGISTRY
 from bot.dispatch.run import dispatch
-from bot.framework.context import Context
 from bot.jobs.progress import Progress
 from bot.jobs.record import JobRecord
 from bot.jobs.store import JobStore
-from bot.services import Services
-from bot.slack.notifier import SlackNotifier
 from handlers.launch import client_token, launch_job, price_class
+from tests.handlers.conftest import all_instances, tags_of, wait_done
 from tests.support.ec2 import create_ami, set_fields
-from tests.support.worker import wait_done as wait_for_job
 
-POLICY = """
-contact: "#platform-help"
-roles:
-  ops: {permissions: [launch, copy]}
-grants:
-  users: {U0OPS: [ops]}
-guardrails:
-  launch:
-    instance_types: ["t3.*"]
-    regions: [us-east-1]
-    max_per_user_per_day: 2
-    required_tags: {team: platform}
-  copy:
-    regions: [eu-west-1]
-"""
-
-
-@pytest.fixture(autouse=True)
-def _no_default_amis(monkeypatch):
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-@pytest.fixture
-def policy_file(tmp_path):
-    path = tmp_path / "policy.yml"
-    path.write_text(POLICY)
-    return str(path)
-
-
-@pytest.fixture
-def ops(settings, policy_file):
-    services = Services(settings, policy=load_policy(policy_file), notifier=SlackNotifier(settings))
-    yield Context(settings, services, user_id="U0OPS", channel_id="C0OPS", transport="slack", registry=REGISTRY)
-    services.close()
-
-
-@pytest.fixture
-def worker_env(settings, policy_file, monkeypatch, start_worker):
-    """A real worker subprocess that reaches moto and reads the same policy."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", settings.aws_endpoint_url)
-    monkeypatch.setenv("IMAGEBOT_DEFAULT_REGION", settings.aws_region)
-    monkeypatch.setenv("IMAGEBOT_POLICY_FILE", policy_file)
-    return start_worker()
-
-
-def wait_done(ops, job_id, timeout=30.0):
-    return wait_for_job(JobStore(ops.services.redis, ops.settings), job_id, timeout)
-
-
-def tags_of(instance):
-    return {t["Key"]: t["Value"] for t in instance.get("Tags", [])}
-
-
-def all_instances(services, region="us-east-1"):
-    """Instances launched by imagebot (the seed helper's own instance has no imagebot tags)."""
-    reservations = services.ec2(region).describe_instances()["Reservations"]
-    return [i for r in reservations for i in r["Instances"] if "imagebot:job" in tags_of(i)]
-
-
-# -------------------------------------------------------------------- copy
-
-
-def test_copy_proposal_then_job_makes_a_tagged_available_copy(ops, worker_env, slack_api):
-    ami_id = create_ami(ops.services, "us-east-1", "web-base-1", {"team": "web"})
-    reply = dispatch(ops, f"/image ami copy {ami_id} eu-west-1 --name web-base-1-eu")
-    assert reply.ok and reply.proposal is not None, render_text(reply)
-    assert reply.proposal.target == f"copying {ami_id} (web-base-1-eu) from us-east-1 to eu-west-1"
-    assert "snapshot storage costs money" in reply.proposal.warning
-    reply.proposal.args["poll"] = 0.2
-    started = accept_now(ops, reply)
-    assert started.ok and started.job_id, started.text
-    record = wait_done(ops, started.job_id)
-    assert record.status == "succeeded", record.error
-    new_id = dict(tuple(f) for f in record.result_fields)["New AMI"]
-    image = images.describe_image(ops.services.aws, "eu-west-1", new_id)
-    assert image is not None and image.state == "available" and image.name == "web-base-1-eu"
-    assert image.tags[images.SOURCE_IMAGE_TAG] == ami_id and image.tags[images.SOURCE_REGION_TAG] == "us-east-1"
-    assert slack_api.calls_to("chat.postMessage")[0].body["channel"] == "C0OPS"  # the job's progress message
-
-
-def test_copy_to_a_disallowed_region_is_refused_naming_the_limit(ops):
-    ami_id = create_ami(ops.services, "us-east-1", "web-base-1")
-    reply = dispatch(ops, f"/image ami copy {ami_id} ap-south-1")
-    assert not reply.ok and reply.proposal is None
-    assert "Copying to `ap-south-1` is not allowed" in reply.text and "`eu-west-1`" in reply.text
-
-
-def test_copy_validates_input_before_any_aws_call(ops):
-    with mock.patch("handlers.ami_views.describe_image") as describe:
-        bad_id = dispatch(ops, "/image ami copy ami-nothex eu-west-1")
-        bad_region = dispatch(ops, "/image ami copy ami-0abcdef1234567890 eu-wset-1")
-    assert "is not an AMI id" in bad_id.text and "Did you mean `eu-west-1`" in bad_region.text
-    describe.assert_not_called()
-
-
-def test_copy_of_a_missing_ami_says_where_to_look(ops):
-    reply = dispatch(ops, "/image ami copy ami-0abcdef1234567890 eu-west-1")
-    assert not reply.ok and "was not found in `us-east-1`" in reply.text and "--source-region" in reply.text
-
-
-# ------------------------------------------------------------------ launch
-
+pytestmark = pytest.mark.usefixtures("no_default_amis")
 
 def test_launch_proposal_runs_a_dry_run_first(ops):
     ami_id = create_ami(ops.services, "us-east-1", "web-base-1")
