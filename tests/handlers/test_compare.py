@@ -1,8 +1,14 @@
+from unittest import mock
+
 import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.dispatch.run import dispatch
+from bot.docker.errors import DockerError
+from bot.framework.context import Context
+from bot.services import Services
 from knowledge.base import load_dimensions
+from tests.support.ec2 import create_ami
 
 
 def test_table_shows_every_dimension_for_both_and_lists_them(ctx):
@@ -49,10 +55,6 @@ def test_concrete_comparison_validates_before_asking_anyone(ctx):
 
 @pytest.mark.docker
 def test_concrete_comparison_of_a_real_ami_and_a_real_image(settings, docker_stack):
-    from bot.framework.context import Context
-    from bot.services import Services
-    from tests.support.ec2 import create_ami
-
     services = Services(settings.model_copy(update={"docker_host": docker_stack.host}))
     ctx = Context(services.settings, services, user_id="U0USER", channel_id="C0CHAN")
     ami = create_ami(services, "us-east-1", "web-base-2026.11.20")
@@ -67,3 +69,19 @@ def test_concrete_comparison_of_a_real_ami_and_a_real_image(settings, docker_sta
     client.close()
     local = dispatch(ctx, f"/image compare {ami} {image.ref}")
     assert "this bot's Docker host" in local.text and "linux/amd64" in local.text
+
+
+@pytest.mark.docker
+def test_concrete_comparison_reports_an_engine_failure_instead_of_asking_the_registry(settings, docker_stack):
+    """Only "not on this host" falls back to the registry; a failing engine is the answer itself."""
+    services = Services(settings.model_copy(update={"docker_host": docker_stack.host}))
+    ctx = Context(services.settings, services, user_id="U0USER", channel_id="C0CHAN")
+    ami = create_ami(services, "us-east-1", "web-base-2026.11.20")
+    timeout = DockerError("The Docker engine at `unix:///x` did not answer in time. Try again in a minute.", "engine")
+    with (
+        mock.patch("handlers.compare.inspect_local", side_effect=timeout),
+        mock.patch("handlers.compare.inspect_remote") as remote,
+    ):
+        reply = dispatch(ctx, f"/image compare {ami} {docker_stack.images['small'].ref}")
+    assert not reply.ok and "did not answer in time" in reply.text
+    remote.assert_not_called()

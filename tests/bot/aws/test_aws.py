@@ -6,12 +6,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest import mock
 
 import pytest
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, ParamValidationError
 
 from bot.aws import copies, images, instances, regions
 from bot.aws import errors as aws_errors
 from bot.core.config import load_settings
 from bot.core.errors import CommandError
+from bot.dispatch.run import dispatch
 from bot.services import Services
 from tests.conftest import free_port
 from tests.support.ec2 import copy_ami, create_ami, set_fields
@@ -314,3 +315,15 @@ def test_expected_regions_setting_is_normalised_and_checked():
     ]
     with pytest.raises(ConfigError, match=r"IMAGEBOT_EXPECTED_REGIONS: .*not a region name: mars"):
         load_settings(IMAGEBOT_EXPECTED_REGIONS="us-east-1,mars")
+
+
+@pytest.mark.parametrize("where", ["us-east-1", "all"])
+def test_a_parameter_bug_is_ours_not_an_aws_failure(ctx, services, caplog, where):
+    """botocore's ParamValidationError means our call was malformed: a logged bug with a reference, not "AWS failed"."""
+    bug = ParamValidationError(report="Invalid type for parameter ImageIds[0], value: 7")
+    client = services.ec2("us-east-1" if where == "us-east-1" else "eu-west-1")
+    with mock.patch.object(client, "_make_api_call", side_effect=bug):
+        reply = dispatch(ctx, f"/image ami status ami-0123456789abcdef0 --region {where}")
+    assert not reply.ok and "Something went wrong on my side (ref `" in reply.text
+    assert "AWS" not in reply.text and "Try again in a minute" not in reply.text
+    assert any(r.exc_info and r.exc_info[0] is ParamValidationError for r in caplog.records)

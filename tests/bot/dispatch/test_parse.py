@@ -6,7 +6,7 @@ from bot.core.reply import Reply
 from bot.dispatch.parse import parse
 from bot.dispatch.run import dispatch
 from bot.framework.context import Context
-from bot.framework.options import Flag, Text
+from bot.framework.options import Flag, Number, Text
 from bot.framework.subcommand import Registry, subcommand
 
 
@@ -114,3 +114,71 @@ def test_a_bug_in_a_handler_becomes_a_reference_not_a_traceback(settings, servic
 def test_registering_a_name_twice_is_refused():
     with pytest.raises(ValueError):
         Registry([_help, _help])
+
+
+@subcommand(
+    "count",
+    usage="/image count [--limit N] [--all]",
+    example="/image count --limit 20",
+    options={"limit": Number(1, 100, default=10), "all": Flag()},
+)
+def _count(ctx: Context, cmd: Command) -> Reply:
+    """Count."""
+    return Reply.message(str(cmd.number("limit")))
+
+
+NUMBERS = Registry([_count])
+
+
+def test_a_number_option_is_converted_and_defaulted_by_the_parser():
+    assert parse("count --limit 20", NUMBERS).options == {"limit": 20}
+    assert parse("count", NUMBERS).options == {"limit": 10}
+    assert parse("count limit=7 --all", NUMBERS).options == {"limit": 7, "all": True}
+    assert parse("count --all=no", NUMBERS).options == {"limit": 10, "all": False}
+
+
+@pytest.mark.parametrize("value", ["0", "101", "lots", "²", "１２", "-3", "1e2", "99999999999999999999"])
+def test_a_bad_number_says_its_range_and_an_example(value):
+    with pytest.raises(CommandError) as err:
+        parse(f"count --limit {value}", NUMBERS)
+    assert err.value.message == "`--limit` takes a number from 1 to 100, like `/image count --limit 10`."
+
+
+def test_a_flag_given_a_value_it_does_not_know_says_how_to_write_it():
+    with pytest.raises(CommandError, match="is a flag: write `--all` on its own"):
+        parse("count --all=maybe", NUMBERS)
+
+
+@pytest.mark.parametrize("permission", ["launch", "lauch", None])
+def test_a_subcommand_whose_permission_is_not_a_permission_stops_the_registry(permission):
+    @subcommand("deploy", usage="/image deploy", example="/image deploy", permission=permission)
+    def deploy(ctx: Context, cmd: Command) -> Reply:
+        """Deploy."""
+        return Reply.message("deployed")
+
+    with pytest.raises(ValueError, match="is not a Permission"):
+        Registry([deploy])
+
+
+def test_a_number_option_whose_default_is_out_of_range_stops_the_registry():
+    @subcommand("page", usage="/image page", example="/image page", options={"size": Number(1, 10, default=50)})
+    def page(ctx: Context, cmd: Command) -> Reply:
+        """Page."""
+        return Reply.message("paged")
+
+    with pytest.raises(ValueError, match="default of --size"):
+        Registry([page])
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("/image jobs --limit ²", "`--limit` takes a number from 1 to 100"),
+        ("/image audit --limit ³", "`--limit` takes a number from 1 to 200"),
+        ("/image job check --seconds ¹", "`--seconds` takes a number from 1 to 60"),
+        ("/image job check --seconds 61", "`--seconds` takes a number from 1 to 60"),
+    ],
+)
+def test_every_numeric_option_of_the_real_commands_is_checked_before_the_handler(ctx, text, expected):
+    reply = dispatch(ctx, text)
+    assert not reply.ok and expected in reply.text and "Something went wrong" not in reply.text

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 from rq import Queue
+from rq.job import Job, JobStatus
 
 import tests.support.jobkinds  # noqa: F401 - registers the test job kinds in this process too
 from bot.core.config import load_settings
 from bot.dispatch.run import dispatch
+from bot.framework.context import Context
 from bot.framework.starting import submit
 from bot.jobs.queue import QUEUE
 from bot.jobs.record import WORKER_DIED
@@ -179,6 +181,19 @@ def test_cancel_a_running_job(ctx, store, slack_api, start_worker):
     wait_until(lambda: thread_replies(slack_api, canceled.message_ts), what="the thread reply")
 
 
+def test_cancel_stops_a_running_job_mid_step_through_rq(ctx, store, slack_api, start_worker):
+    """A step that would take a minute is not waited for: RQ stops the work horse, the record says canceled."""
+    start_worker()
+    record, _ = submit(ctx, STEPS, {"steps": 2, "sleep": 60}, "a job stuck in a long step")
+    wait_until(lambda: (r := store.get(record.id)) and r.stage == "step 1 of 2", what="the job in its first step")
+    assert dispatch(ctx, f"/image job cancel {record.id}").ok
+    canceled = wait_status(store, record.id, "canceled", timeout=15)
+    assert canceled.stage == "canceled by U0USER" and canceled.fraction < 1
+    stopped = lambda: Job.fetch(record.id, connection=store.redis).get_status() == JobStatus.STOPPED  # noqa: E731
+    wait_until(stopped, what="RQ to mark the job stopped")
+    wait_until(lambda: thread_replies(slack_api, canceled.message_ts), what="the thread reply")
+
+
 def test_someone_elses_cancel_is_refused(ctx, store):
     record, _ = submit(ctx, STEPS, {"steps": 3}, "mine")
     reply = dispatch(replace(ctx, user_id="U0OTHER"), f"/image job cancel {record.id}")
@@ -227,13 +242,18 @@ def test_redis_down_makes_job_commands_say_so_and_the_rest_still_works(settings)
     assert dispatch(ctx, "/image help").ok
 
 
+def test_a_job_asked_for_in_the_shell_posts_nothing_to_slack(settings, store, slack_api):
+    """The shell follows its jobs by polling the record; only the Slack transport shows them in Slack."""
+    record, created = submit(_shell_ctx(settings), STEPS, {"steps": 1}, "from the shell")
+    assert created and store.get(record.id).message_ts == ""
+    assert slack_api.calls_to("chat.postMessage") == []
+
+
 def _env_of(settings):
     return {"REDIS_URL": settings.redis_url, "SLACK_API_URL": settings.slack_api_url}
 
 
 def _shell_ctx(settings):
-    from bot.framework.context import Context
-
     return Context(settings, Services(settings), user_id="U0USER", transport="shell")
 
 
