@@ -16,7 +16,7 @@ from bot.core.reply import Reply
 from bot.framework.context import Context
 from bot.framework.options import Text as TextOption
 from bot.framework.subcommand import subcommand
-from handlers.ami_views import STATE_ICON, image_json
+from handlers.shared.ami import STATE_ICON, image_json
 
 
 def region_list(value: str) -> str:

@@ -21,7 +21,7 @@ from bot.framework.starting import proposal_reply
 from bot.framework.subcommand import subcommand
 from bot.jobs.progress import Progress
 from bot.jobs.record import JobResult
-from handlers.ami_views import POLL_SECONDS, available_image
+from handlers.shared.ami import POLL_SECONDS, available_image
 
 COPY_WARNING = "This creates a new AMI and EBS snapshots in `{region}`; snapshot storage costs money."
 

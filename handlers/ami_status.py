@@ -15,7 +15,7 @@ from bot.core.reply import Reply
 from bot.framework.context import Context
 from bot.framework.options import Text as TextOption
 from bot.framework.subcommand import subcommand
-from handlers.ami_views import deprecation_text, image_json, state_text, tags_text
+from handlers.shared.ami import deprecation_text, image_json, state_text, tags_text
 
 MAX_LISTED = 20
 

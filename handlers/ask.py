@@ -10,7 +10,7 @@ from bot.framework.context import Context
 from bot.framework.options import Flag
 from bot.framework.options import Text as TextOption
 from bot.framework.subcommand import subcommand
-from handlers.topics import related_buttons, share_button
+from handlers.shared.topics import related_buttons, share_button
 from knowledge.answers import Answer, find_answer
 from knowledge.base import Entry, entries_by_id
 

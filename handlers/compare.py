@@ -16,7 +16,7 @@ from bot.framework.context import Context
 from bot.framework.options import Flag
 from bot.framework.options import Text as TextOption
 from bot.framework.subcommand import subcommand
-from handlers.topics import related_buttons, share_button
+from handlers.shared.topics import related_buttons, share_button
 from knowledge.base import Dimension, load_dimensions
 
 DOCKER = "Docker image"

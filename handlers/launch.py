@@ -30,7 +30,7 @@ from bot.framework.starting import proposal_reply
 from bot.framework.subcommand import subcommand
 from bot.jobs.progress import Progress
 from bot.jobs.record import JobResult
-from handlers.ami_views import POLL_SECONDS, available_image, deprecation_text, tags_text
+from handlers.shared.ami import POLL_SECONDS, available_image, deprecation_text, tags_text
 
 DEFAULT_TYPE = "t3.micro"
 PRICE_CLASSES = (

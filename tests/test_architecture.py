@@ -47,14 +47,6 @@ def test_every_project_module_is_in_a_layer_of_the_contract():
     assert not outside, f"add these to [tool.importlinter] layers in pyproject.toml: {outside}"
 
 
-def test_every_subcommand_module_is_covered_by_the_independence_contract():
-    independent = set(contract("independence")["modules"])
-    registry = (REPO / "bot" / "dispatch" / "registry.py").read_text()
-    imported = {f"handlers.{a.name}" for node in ast.walk(ast.parse(registry)) if isinstance(node, ast.ImportFrom)
-                and node.module == "handlers" for a in node.names}
-    assert imported and imported <= independent, f"list them in the independence contract: {imported - independent}"
-
-
 @pytest.mark.parametrize("module, path", project_modules(), ids=lambda v: v if isinstance(v, str) else "")
 def test_a_module_is_small_and_its_first_line_says_its_concept(module, path):
     text = path.read_text()

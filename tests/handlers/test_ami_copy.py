@@ -39,7 +39,7 @@ def test_copy_to_a_disallowed_region_is_refused_naming_the_limit(ops):
 
 
 def test_copy_validates_input_before_any_aws_call(ops):
-    with mock.patch("handlers.ami_views.describe_image") as describe:
+    with mock.patch("handlers.shared.ami.describe_image") as describe:
         bad_id = dispatch(ops, "/image ami copy ami-nothex eu-west-1")
         bad_region = dispatch(ops, "/image ami copy ami-0abcdef1234567890 eu-wset-1")
     assert "is not an AMI id" in bad_id.text and "Did you mean `eu-west-1`" in bad_region.text
