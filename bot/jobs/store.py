@@ -76,13 +76,14 @@ class JobStore:
         return self.settings.job_retention_days * 86400
 
     def get(self, job_id: str) -> JobRecord | None:
-        raw = self.redis.hgetall(job_key(job_id.lower()))
-        return JobRecord.from_hash(raw) if raw else None  # type: ignore[arg-type]
+        """The record; None when there is none, or when its id is reserved and the record not yet written."""
+        raw: dict[bytes, bytes] = self.redis.hgetall(job_key(job_id.lower()))  # type: ignore[assignment]
+        return JobRecord.from_hash(raw) if raw and b"kind" in raw else None
 
     def find(self, job_id: str) -> JobRecord:
         """The record a user named, or a CommandError saying there is none."""
         record = self.get(job_id.strip().lower())
-        if record is None or not record.kind:
+        if record is None:
             raise CommandError(
                 f"There is no job `{job_id}` (records are kept for a while). `{PREFIX} jobs` lists yours."
             )
@@ -169,7 +170,7 @@ class JobStore:
         """The record a concurrent submission is writing (it holds the dedupe key first)."""
         for _ in range(tries):
             record = self.get(job_id)
-            if record is not None and record.kind:
+            if record is not None:
                 return record
             time.sleep(0.01)
         return None

@@ -155,6 +155,14 @@ def test_a_duplicate_submission_yields_one_job(ctx, store):
     assert created and other.id not in ids  # another person's identical request is their own job
 
 
+def test_an_id_reserved_by_a_submission_still_writing_is_no_job_yet(ctx, store):
+    """Between reserving its id and writing its record a submission is invisible, never a half record."""
+    job_id = store.claim_id()
+    assert store.get(job_id) is None
+    reply = dispatch(ctx, f"/image job {job_id}")
+    assert not reply.ok and f"There is no job `{job_id}`" in reply.text
+
+
 # ------------------------------------------------------------------ cancel
 
 
