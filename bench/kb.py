@@ -6,7 +6,7 @@ in the same run is the simplest search there is (count the question's words
 in each entry's word set, take the best), so the ratio shows what typo
 repair, synonyms, BM25 and the confidence check cost on top. Target: p99 < 2 ms.
 
-    .venv/bin/python -m bench.kb [path/to/dev.jsonl]
+    .venv/bin/python -m bench.kb [path/to/questions.jsonl]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from knowledge import answers
 from knowledge.base import load_entries
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "kb-eval" / "dev.jsonl"
+DEV = Path(__file__).resolve().parents[1] / "tests" / "knowledge" / "dev_questions.jsonl"
 
 
 def timed(fn, items):  # type: ignore[no-untyped-def]

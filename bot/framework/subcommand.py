@@ -9,7 +9,7 @@ everyone later.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -70,7 +70,7 @@ def spec_of(handler: Handler) -> Subcommand:
 class Registry:
     """All subcommands by name; resolves the longest name that prefixes the text."""
 
-    def __init__(self, handlers: Iterator[Handler] | list[Handler] | tuple[Handler, ...]) -> None:
+    def __init__(self, handlers: Iterable[Handler]) -> None:
         self._by_name: dict[str, Subcommand] = {}
         for handler in handlers:
             spec = spec_of(handler)
