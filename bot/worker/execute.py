@@ -94,9 +94,11 @@ def begin(store: JobStore, job_id: str) -> JobRecord | None:
     return record
 
 
-def finish(rt: Runtime, job_id: str, status: str, **values: Any) -> JobRecord | None:
+def finish(
+    rt: Runtime, job_id: str, status: str, *, allowed_from: tuple[str, ...] = (RUNNING,), **values: Any
+) -> JobRecord | None:
     """End a running job once and tell the transport; None when it had already ended."""
-    record = rt.store.transition(job_id, (RUNNING,), status, **values)
+    record = rt.store.transition(job_id, allowed_from, status, **values)
     if record is not None:
         rt.store.release_dedupe(record)
         rt.services.notifier.finished(rt.store, record)
@@ -112,7 +114,9 @@ def on_job_failure(
         _requeue_for_retry(rt, job, exc)
         return
     job.retries_left = 0  # a permanent failure is not retried
-    finish(rt, job.id, FAILED, error=describe_failure(exc, job))
+    # an abandoned job's worker may have died before the record said running
+    started = (QUEUED, RUNNING) if isinstance(exc, AbandonedJobError) else (RUNNING,)
+    finish(rt, job.id, FAILED, allowed_from=started, error=describe_failure(exc, job))
 
 
 def on_job_stopped(job: Job, connection: Any) -> None:
@@ -130,7 +134,8 @@ def on_horse_killed(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
         how = f"signal {os.WTERMSIG(ret_val)}"
     else:
         how = f"exit status {os.waitstatus_to_exitcode(ret_val)}"
-    finish(runtime(), job.id, FAILED, error=f"{WORKER_DIED} (its process ended with {how})")
+    error = f"{WORKER_DIED} (its process ended with {how})"
+    finish(runtime(), job.id, FAILED, allowed_from=(QUEUED, RUNNING), error=error)  # it may have died very early
 
 
 def _requeue_for_retry(rt: Runtime, job: Job, exc: BaseException) -> None:

@@ -128,6 +128,16 @@ def test_a_killed_worker_leaves_a_failed_job_reported_in_its_thread(
     assert reap(rt, now=lease_ends + 1) == []  # reaped once
 
 
+def test_a_job_whose_worker_died_before_it_started_is_failed_too(settings, services, ctx, store, slack_api):
+    """A worker took the job from RQ and died before the record said running: the record still ends."""
+    record, _ = submit(ctx, STEPS, {"steps": 1}, "taken, then lost")
+    registry = started_registry(Runtime(settings, services))
+    store.redis.zadd(registry.key, {f"{record.id}:lost-execution": time.time() + 5})  # what a worker writes
+    assert store.get(record.id).status == "queued"
+    assert reap(Runtime(settings, services), now=time.time() + 10) == [record.id]
+    assert store.get(record.id).status == "failed" and store.get(record.id).error == WORKER_DIED
+
+
 def test_a_killed_work_horse_fails_its_job_at_once_through_its_worker(ctx, store, slack_api, start_worker):
     start_worker()
     record, _ = submit(ctx, STEPS, {"steps": 100, "sleep": 0.2}, "a long job")
