@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
     port: int = Field(3000, alias="PORT", ge=1, le=65535)
+    slack_workers: int = Field(16, alias="IMAGEBOT_SLACK_WORKERS", ge=1, le=256)
 
     redis_url: str = Field("redis://localhost:6379/0", alias="REDIS_URL")
     job_retention_days: int = Field(7, alias="IMAGEBOT_JOB_RETENTION_DAYS", ge=1)

@@ -28,6 +28,7 @@ from bot.services import Services
 from bot.slack.client import web_client
 from bot.slack.groups import SlackGroups
 from bot.slack.notifier import SlackNotifier
+from bot.slack.work import WorkPool
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,12 @@ def build_app(
     *,
     socket_mode: bool = False,
     verify_token: bool = True,
+    pool: WorkPool | None = None,
 ) -> App:
-    """The Bolt app for these settings and services; Slack's job messages and user groups are wired in here."""
+    """The Bolt app for these settings and services; Slack's job messages and user groups are wired in here.
+
+    Every listener acks, then leaves anything that may take time to `pool`, so acks never queue behind work.
+    """
     registry = registry or REGISTRY
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = App(
@@ -60,6 +65,7 @@ def build_app(
     )
     services.access.groups_of = SlackGroups(app.client)
     services.notifier = SlackNotifier(settings)
+    pool = pool or WorkPool(settings.slack_workers)  # the transport passes its own to drain it on shutdown
 
     def context_for(user: str, channel: str) -> Context:
         return Context(settings, services, user_id=user, channel_id=channel, transport="slack", registry=registry)
@@ -75,8 +81,12 @@ def build_app(
         spec = registry.get(cmd.name)
         if spec is not None and spec.is_slow(cmd):
             ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Working on `{PREFIX} {cmd.name}`…")
-            reply = settle(ctx, execute(ctx, cmd), cmd)
-            respond(response_type=_response_type(reply), replace_original=False, **message_payload(reply))
+
+            def answer_later() -> None:
+                reply = settle(ctx, execute(ctx, cmd), cmd)
+                respond(response_type=_response_type(reply), replace_original=False, **message_payload(reply))
+
+            pool.submit(answer_later)
             return
         reply = settle(ctx, execute(ctx, cmd), cmd)
         ack(response_type=_response_type(reply), **message_payload(reply))
@@ -84,29 +94,30 @@ def build_app(
     @app.event("app_mention")
     def on_mention(event: dict[str, Any], say: Say) -> None:
         ctx = context_for(event.get("user", ""), event.get("channel", ""))
-        reply = answer(ctx, MENTION.sub("", event.get("text", "")))
-        say(thread_ts=event.get("thread_ts") or event.get("ts"), **message_payload(reply))
+
+        def reply_in_thread() -> None:
+            reply = answer(ctx, MENTION.sub("", event.get("text", "")))
+            say(thread_ts=event.get("thread_ts") or event.get("ts"), **message_payload(reply))
+
+        pool.submit(reply_in_thread)
 
     @app.event("message")
     def on_message(event: dict[str, Any], say: Say) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
             return
         ctx = context_for(event.get("user", ""), event.get("channel", ""))
-        reply = answer(ctx, event.get("text", ""))
-        say(thread_ts=event.get("thread_ts"), **message_payload(reply))
+
+        def reply_in_dm() -> None:
+            reply = answer(ctx, event.get("text", ""))
+            say(thread_ts=event.get("thread_ts"), **message_payload(reply))
+
+        pool.submit(reply_in_dm)
 
     @app.action(ACTION)
     def on_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         ctx = context_for(body.get("user", {}).get("id", ""), body.get("channel", {}).get("id", ""))
-        if action.get("action_id") in (confirm.CONFIRM_ACTION, confirm.CANCEL_ACTION):
-            reply, replace = confirm.resolve(
-                ctx, action.get("value") or "", action["action_id"] == confirm.CONFIRM_ACTION
-            )
-            respond(response_type="ephemeral", replace_original=replace, **message_payload(reply))
-            return
-        reply, response_type, replace = run_action(ctx, action, registry)
-        respond(response_type=response_type, replace_original=replace, **message_payload(reply))
+        pool.submit(lambda: respond_to_click(ctx, action, registry, respond))
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> None:
@@ -114,6 +125,17 @@ def build_app(
         log.error("unhandled error in a Slack listener", exc_info=error, extra={"ref": ref, "type": body.get("type")})
 
     return app
+
+
+def respond_to_click(ctx: Context, action: dict[str, Any], registry: Registry, respond: Respond) -> None:
+    """A button click, after its ack: Confirm/Cancel resolve a proposal; the others run their command."""
+    if action.get("action_id") in (confirm.CONFIRM_ACTION, confirm.CANCEL_ACTION):
+        accepted = action["action_id"] == confirm.CONFIRM_ACTION
+        reply, replace = confirm.resolve(ctx, action.get("value") or "", accepted)
+        respond(response_type="ephemeral", replace_original=replace, **message_payload(reply))
+        return
+    reply, response_type, replace = run_action(ctx, action, registry)
+    respond(response_type=response_type, replace_original=replace, **message_payload(reply))
 
 
 def answer(ctx: Context, text: str) -> Reply:
