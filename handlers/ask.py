@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
+from bot.core.markup import Mrkdwn, md, mention
 from bot.core.parts import Buttons, Fields, Footer, Header, Part, Text
 from bot.core.reply import Reply
 from bot.framework.context import Context
@@ -42,10 +43,9 @@ def ask(ctx: Context, cmd: Command) -> Reply:
 
 
 def entry_reply(entry: Entry, ctx: Context, shared: bool = False) -> Reply:
-    sources = " · ".join(s.mrkdwn() for s in entry.sources)
-    footer = f"Sources: {sources}"
+    footer = md("Sources: {}", Mrkdwn(" · ").join(s.mrkdwn() for s in entry.sources))
     if shared:
-        footer = f"Shared by <@{ctx.user_id}> · " + footer
+        footer = md("Shared by {} · {}", mention(ctx.user_id), footer)
     parts: list[Part] = [Header(entry.title), Text(entry.answer), Footer(footer)]
     buttons = related_buttons(entry.related)
     if not shared:

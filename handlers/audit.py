@@ -10,6 +10,7 @@ import redis
 from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
 from bot.core.formatting import compact_duration
+from bot.core.markup import Mrkdwn, channel, md, mention
 from bot.core.parts import Footer, Header, Text
 from bot.core.permissions import Permission
 from bot.core.reply import Reply
@@ -50,23 +51,35 @@ def show_audit(ctx: Context, cmd: Command) -> Reply:
             "The audit log is unavailable (Redis does not answer); entries still go to the log."
         ) from None
     if not entries:
-        return Reply.message("No audit entries" + (f" for <@{user}>." if user else "."))
+        return Reply.message(md("No audit entries for {}.", mention(user)) if user else "No audit entries.")
     now = time.time()
-    lines = [
-        f"`{compact_duration(now - float(e['ts']))}` <@{e['user']}> in {_where(e)}: `{e['text'][:120]}` "
-        f"→ {e['decision']}, {e['outcome']}" + (f", job `{e['job_id']}`" if e.get("job_id") else "")
-        for e in entries
-    ]
+    lines = [_line(e, now) for e in entries]
     title = f"Audit log for {user}" if user else "Audit log"
     return Reply(
         parts=[
             Header(title),
-            Text("\n".join(lines)),
+            Text(Mrkdwn("\n").join(lines)),
             Footer(f"{len(entries)} newest entries; `--limit N` for more (up to {MAX_LIMIT})."),
         ]
     )
 
 
-def _where(entry: dict[str, str]) -> str:
-    channel = entry.get("channel", "")
-    return f"<#{channel}>" if entry.get("transport") == "slack" and channel else entry.get("transport", "?")
+def _line(entry: dict[str, str], now: float) -> Mrkdwn:
+    job = md(", job `{}`", entry["job_id"]) if entry.get("job_id") else ""
+    return md(
+        "`{}` {} in {}: `{}` → {}, {}{}",
+        compact_duration(now - float(entry["ts"])),
+        mention(entry.get("user", "?")),
+        _where(entry),
+        entry.get("text", "")[:120],
+        entry.get("decision", "?"),
+        entry.get("outcome", "?"),
+        job,
+    )
+
+
+def _where(entry: dict[str, str]) -> Mrkdwn:
+    where = entry.get("channel", "")
+    if entry.get("transport") == "slack" and where:
+        return channel(where)
+    return Mrkdwn.escape(entry.get("transport", "?"))

@@ -7,6 +7,7 @@ from bot.aws.regions import validate_region
 from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
 from bot.core.formatting import closest, human_size
+from bot.core.markup import md, mention
 from bot.core.parts import Buttons, Fields, Footer, Header, Part, Text
 from bot.core.reply import Reply
 from bot.docker.errors import DockerError
@@ -71,7 +72,7 @@ def dimension_reply(dim: Dimension, ctx: Context, shared: bool) -> Reply:
 
 def _finish(parts: list[Part], share_text: str, ctx: Context, shared: bool) -> Reply:
     if shared:
-        parts.append(Footer(f"Shared by <@{ctx.user_id}>"))
+        parts.append(Footer(md("Shared by {}", mention(ctx.user_id))))
     else:
         parts.append(Buttons((share_button(share_text),)))
     return Reply(parts=parts, ephemeral=not shared)

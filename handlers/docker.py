@@ -24,9 +24,8 @@ EXAMPLE_REF = "nginx:1.27"
 )
 def docker_inspect(ctx: Context, cmd: Command) -> Reply:
     """Show an image on the bot's Docker host: id, tags, digests, size, platform, layers, entrypoint, ports."""
-    ref = parse_reference(cmd.args[0])
-    image = inspect_local(ctx.services.docker.client(), ref)
-    return Reply(parts=[Header(f"Local image {image.ref}"), Fields(local_fields(image)), Footer(local_footer(image))])
+    ref = parse_reference(cmd.args[0])  # a malformed reference never reaches the engine
+    return local_reply(inspect_local(ctx.services.docker.client(), ref))
 
 
 @subcommand(
@@ -40,7 +39,14 @@ def docker_inspect(ctx: Context, cmd: Command) -> Reply:
 def docker_remote(ctx: Context, cmd: Command) -> Reply:
     """Show what the registry has for an image without pulling it: digest, media type, platforms."""
     ref = parse_reference(cmd.args[0])
-    image = inspect_remote(ctx.services.docker.client(), ref)
+    return remote_reply(inspect_remote(ctx.services.docker.client(), ref))
+
+
+def local_reply(image: LocalImage) -> Reply:
+    return Reply(parts=[Header(f"Local image {image.ref}"), Fields(local_fields(image)), Footer(local_footer(image))])
+
+
+def remote_reply(image: RemoteImage) -> Reply:
     return Reply(
         parts=[Header(f"Registry image {image.ref}"), Fields(remote_fields(image)), Footer(remote_footer(image))]
     )

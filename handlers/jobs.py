@@ -9,6 +9,7 @@ from typing import Any
 from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
 from bot.core.formatting import compact_duration, percent, progress_bar
+from bot.core.markup import Mrkdwn, md, mention
 from bot.core.parts import Button, Buttons, Fields, Footer, Header, Part, Text
 from bot.core.permissions import Permission
 from bot.core.reply import Reply
@@ -41,20 +42,23 @@ def list_jobs(ctx: Context, cmd: Command) -> Reply:
     now = time.time()
     lines = [_row(record, now, show_user=everyone) for record in records]
     return Reply(
-        parts=[Header(f"{whose} recent jobs"), Text("\n".join(lines)), Footer(f"`{PREFIX} job <id>` shows one job.")],
+        parts=[
+            Header(f"{whose} recent jobs"),
+            Text(Mrkdwn("\n").join(lines)),
+            Footer(f"`{PREFIX} job <id>` shows one job."),
+        ],
         data={"jobs": [asdict(r) for r in records]},
     )
 
 
-def _row(record: JobRecord, now: float, show_user: bool) -> str:
+def _row(record: JobRecord, now: float, show_user: bool) -> Mrkdwn:
     progress = ""
     if record.status == RUNNING:
         progress = f" `{progress_bar(record.fraction, 8)}` {percent(record.fraction)}"
-    who = f" · <@{record.user_id}>" if show_user else ""
-    return (
-        f"`{record.id}`  *{record.kind}*  {record.target} · {record.status}{progress}"
-        f" · {compact_duration(now - record.created_at)} ago{who}"
-    )
+    who = md(" · {}", mention(record.user_id)) if show_user else ""
+    age = compact_duration(now - record.created_at)
+    what = md("`{}`  *{}*  {}", record.id, record.kind, record.target)
+    return md("{} · {}{} · {} ago{}", what, record.status, progress, age, who)
 
 
 @subcommand("job", usage=f"{PREFIX} job <id>", example=f"{PREFIX} job 7f3a", min_args=1, max_args=1)
@@ -67,12 +71,12 @@ def show_job(ctx: Context, cmd: Command) -> Reply:
 
 def job_reply(record: JobRecord) -> Reply:
     now = time.time()
-    pairs = [
+    pairs: list[tuple[str, str]] = [
         ("Kind", record.kind),
         ("Target", record.target),
         ("Status", record.status),
         ("Progress", f"`{progress_bar(record.fraction)}` {percent(record.fraction)} · {record.stage}"),
-        ("Requested by", f"<@{record.user_id}>"),
+        ("Requested by", mention(record.user_id)),
         ("Created", f"{compact_duration(now - record.created_at)} ago"),
         ("Attempts", str(record.attempts)),
         ("Worker", f"{record.worker} pid {record.pid}" if record.worker else "—"),
@@ -102,8 +106,13 @@ def cancel_job(ctx: Context, cmd: Command) -> Reply:
         record = store.find(cmd.args[0])
         if record.user_id != ctx.user_id and not ctx.may(Permission.ADMIN):
             raise CommandError(
-                f"Job `{record.id}` was started by <@{record.user_id}>; only they (or an admin) can cancel it. "
-                f"`{PREFIX} job {record.id}` shows its progress."
+                md(
+                    "Job `{}` was started by {}; only they (or an admin) can cancel it. `{} job {}` shows it.",
+                    record.id,
+                    mention(record.user_id),
+                    PREFIX,
+                    record.id,
+                )
             )
         if record.done:
             raise CommandError(f"Job `{record.id}` already {record.status}; there is nothing to cancel.")

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from bot.core.markup import Mrkdwn, link
+
 ROOT = Path(__file__).resolve().parent
 ENTRIES = ROOT / "entries"
 COMPARE = ROOT / "compare.yml"
@@ -27,10 +29,8 @@ class Source:
     url: str | None = None
     seed: str | None = None
 
-    def mrkdwn(self) -> str:
-        if self.url:
-            return f"<{self.url}|{self.title}>"
-        return self.title
+    def mrkdwn(self) -> Mrkdwn:
+        return link(self.url, self.title) if self.url else Mrkdwn.escape(self.title)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from bot.access.policy import Policy
 from bot.core.errors import CommandError
+from bot.core.markup import Mrkdwn, channel, md
 from bot.core.permissions import ALL_PERMISSIONS, Permission
 
 GroupLookup = Callable[[str], frozenset[str]]
@@ -51,8 +52,9 @@ class Access:
             return f"You need the `{permission}` permission for this. Ask {self.policy.contact} to grant it."
         allowed = self.policy.channels.get(permission)
         if allowed and channel_id not in allowed:
-            where = ", ".join(f"<#{c}>" for c in allowed)
-            return f"`{permission}` actions are only allowed in {where}. Run it there, or ask {self.policy.contact}."
+            contact = self.policy.contact
+            where = Mrkdwn(", ").join(channel(c) for c in allowed)
+            return md("`{}` actions are only allowed in {}. Run it there, or ask {}.", permission, where, contact)
         return None
 
     def check(self, user_id: str, channel_id: str, permission: Permission) -> None:

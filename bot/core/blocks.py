@@ -1,7 +1,9 @@
-"""Block Kit for a reply, built with `slack_sdk.models.blocks` and never more than Slack accepts.
+"""Block Kit and fallback text for a reply, built with `slack_sdk.models.blocks`, never more than Slack accepts.
 
-Content longer than Slack allows is split across sections or truncated with a
-note, never sent to be rejected.
+Where text becomes mrkdwn it goes through `as_mrkdwn`, so outside text is
+escaped once (bot.core.markup). Content longer than Slack allows is split
+across sections or truncated with a note, and a cut never falls inside an
+entity or a `<…>` token.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.core.markup import Mrkdwn, as_mrkdwn, md
 from bot.core.parts import Button, Buttons, Fields, Footer, HasParts, Header, Part, Text
 from bot.core.terminal import plain
 
@@ -31,7 +34,9 @@ FIELDS_PER_SECTION = 10
 HEADER_TEXT = 150
 BUTTON_TEXT = 75
 BUTTONS_PER_ACTIONS = 25
+FALLBACK_TEXT = 3000
 TRUNCATED_NOTE = "_…truncated to fit in Slack; run it from the `imagebot` shell for everything._"
+
 
 def render_blocks(reply: HasParts) -> list[dict[str, Any]]:
     """Block Kit for a reply, validated, never more than Slack accepts."""
@@ -45,22 +50,40 @@ def render_blocks(reply: HasParts) -> list[dict[str, Any]]:
     return [b.to_dict() for b in blocks]
 
 
+def render_fallback(reply: HasParts) -> str:
+    """The top-level `text` of a Slack message (notifications, screen readers): mrkdwn, as safe as the blocks."""
+    lines: list[Mrkdwn] = []
+    for part in reply.parts:
+        if isinstance(part, Header):
+            lines.append(md("*{}*", plain_text(part.text)))
+        elif isinstance(part, Text | Footer):
+            lines.append(as_mrkdwn(part.text))
+        elif isinstance(part, Fields):
+            lines.extend(md("*{}*: {}", label, as_mrkdwn(value or "—")) for label, value in part.pairs)
+    return clip_mrkdwn(Mrkdwn("\n").join(lines), FALLBACK_TEXT)
+
+
+def plain_text(text: str) -> str:
+    """Text for a plain_text field, which Slack does not parse: markup made readable, outside text as it is."""
+    return plain(text) if isinstance(text, Mrkdwn) else text
+
+
 def _blocks_for(part: Part) -> list[Block]:
     if isinstance(part, Header):
-        return [HeaderBlock(text=PlainTextObject(text=clip(plain(part.text), HEADER_TEXT), emoji=True))]
+        return [HeaderBlock(text=PlainTextObject(text=clip(plain_text(part.text), HEADER_TEXT), emoji=True))]
     if isinstance(part, Text):
-        return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in split_mrkdwn(part.text)]
+        return [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in split_mrkdwn(as_mrkdwn(part.text))]
     if isinstance(part, Fields):
         return _field_sections(part)
     if isinstance(part, Buttons):
         return _actions(part)
     if isinstance(part, Footer):
-        return [ContextBlock(elements=[MarkdownTextObject(text=clip(part.text, SECTION_TEXT))])]
+        return [ContextBlock(elements=[MarkdownTextObject(text=clip_mrkdwn(as_mrkdwn(part.text), SECTION_TEXT))])]
     return [DividerBlock()]
 
 
 def _field_sections(part: Fields) -> list[Block]:
-    texts = [clip(f"*{label}*\n{value or '—'}", FIELD_TEXT) for label, value in part.pairs]
+    texts = [clip_mrkdwn(md("*{}*\n{}", label, as_mrkdwn(value or "—")), FIELD_TEXT) for label, value in part.pairs]
     return [
         SectionBlock(fields=[MarkdownTextObject(text=t) for t in texts[i : i + FIELDS_PER_SECTION]])
         for i in range(0, len(texts), FIELDS_PER_SECTION)
@@ -76,14 +99,14 @@ def _button(b: Button) -> ButtonElement:
     confirm = None
     if b.confirm:
         confirm = ConfirmObject(
-            title=clip(b.confirm.title, 100),
-            text=MarkdownTextObject(text=clip(b.confirm.text, 300)),
+            title=clip(plain_text(b.confirm.title), 100),
+            text=MarkdownTextObject(text=clip_mrkdwn(as_mrkdwn(b.confirm.text), 300)),
             confirm=b.confirm.confirm,
             deny=b.confirm.deny,
             style="danger" if b.style == "danger" else None,
         )
     return ButtonElement(
-        text=PlainTextObject(text=clip(b.label, BUTTON_TEXT), emoji=True),
+        text=PlainTextObject(text=clip(plain_text(b.label), BUTTON_TEXT), emoji=True),
         action_id=b.action_id,
         value=b.value or None,
         style=b.style,
@@ -118,14 +141,32 @@ def split_mrkdwn(text: str, limit: int = SECTION_TEXT) -> list[str]:
 
 def _hard_wrap(text: str, width: int) -> list[str]:
     lines: list[str] = []
-    for line in text.split("\n"):
+    for line in str(text).split("\n"):
         while len(line) > width:
-            lines.append(line[:width])
-            line = line[width:]
+            cut = safe_cut(line, width)
+            lines.append(line[:cut])
+            line = line[cut:]
         lines.append(line)
     return lines
 
 
+def safe_cut(text: str, at: int) -> int:
+    """The last place at or before `at` that is not inside an `&…;` entity or a `<…>` token."""
+    cut = at
+    amp, semi = text.rfind("&", 0, cut), text.rfind(";", 0, cut)
+    if amp > semi and cut - amp <= 5:
+        cut = amp
+    opened, closed = text.rfind("<", 0, cut), text.rfind(">", 0, cut)
+    if opened > closed:
+        cut = opened
+    return cut if cut > 0 else at
+
+
+def clip_mrkdwn(text: str, limit: int) -> str:
+    """Mrkdwn cut to `limit` characters with an ellipsis, never inside an entity or a token."""
+    return str(text) if len(text) <= limit else str(text)[: safe_cut(str(text), limit - 1)] + "…"
+
+
 def clip(text: str, limit: int) -> str:
-    """The text, cut to `limit` characters with an ellipsis when longer."""
+    """Plain text cut to `limit` characters with an ellipsis when longer."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

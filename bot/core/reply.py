@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.blocks import clip, render_blocks
+from bot.core.blocks import render_blocks, render_fallback
+from bot.core.markup import md
 from bot.core.parts import Part, Text
 from bot.core.proposal import Proposal
 from bot.core.terminal import render_text
-
-FALLBACK_TEXT = 3000
 
 
 @dataclass
@@ -30,12 +29,17 @@ class Reply:
 
     @classmethod
     def error(cls, text: str) -> Reply:
-        return cls(parts=[Text(f":warning: {text}")], ok=False)
+        return cls(parts=[Text(md(":warning: {}", text))], ok=False)
 
     @property
     def text(self) -> str:
-        """Plain fallback text: notifications, screen readers and the shell's one-liners."""
-        return clip(render_text(self, color=False), FALLBACK_TEXT)
+        """The fallback `text` Slack gets beside the blocks (notifications, screen readers): escaped mrkdwn."""
+        return render_fallback(self)
+
+    @property
+    def plain(self) -> str:
+        """What a person reads in a terminal: markup made readable, entities decoded."""
+        return render_text(self, color=False)
 
     def to_blocks(self) -> list[dict[str, Any]]:
         return render_blocks(self)
@@ -44,6 +48,7 @@ class Reply:
         out: dict[str, Any] = {
             "ok": self.ok,
             "text": self.text,
+            "plain": self.plain,
             "blocks": self.to_blocks(),
             "ephemeral": self.ephemeral,
         }

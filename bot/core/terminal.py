@@ -1,9 +1,10 @@
-"""Readable terminal text for a reply: mrkdwn becomes plain (or bold) text, code stays as written."""
+"""Readable terminal text for a reply: mrkdwn becomes plain (or bold) text, entities are decoded once."""
 
 from __future__ import annotations
 
 import re
 
+from bot.core.markup import as_mrkdwn, unescape
 from bot.core.parts import Buttons, Fields, Footer, HasParts, Header, Text
 
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
@@ -14,9 +15,10 @@ _EMOJI = {":warning:": "!", ":white_check_mark:": "✓", ":x:": "✗", ":hourgla
 
 
 def plain(text: str, color: bool = False) -> str:
-    """mrkdwn to plain text; what stands in `code` is left exactly as written."""
-    pieces = text.split("`")
+    """Mrkdwn to plain text; what stands in `code` keeps its characters (entities decoded)."""
+    pieces = str(text).split("`")
     pieces[::2] = [_plain_prose(p, color) for p in pieces[::2]]
+    pieces[1::2] = [unescape(p) for p in pieces[1::2]]
     return "`".join(pieces)
 
 
@@ -28,7 +30,7 @@ def _plain_prose(text: str, color: bool) -> str:
     text = _ITALIC.sub(r"\1", text)
     for code, sign in _EMOJI.items():
         text = text.replace(code, sign)
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return unescape(text)
 
 
 def render_text(reply: HasParts, color: bool = False) -> str:
@@ -36,21 +38,21 @@ def render_text(reply: HasParts, color: bool = False) -> str:
     out: list[str] = []
     for part in reply.parts:
         if isinstance(part, Header):
-            title = plain(part.text)
+            title = plain(as_mrkdwn(part.text))
             out.append(f"\033[1m{title}\033[0m" if color else title)
             out.append("=" * min(len(title), 72))
         elif isinstance(part, Text):
-            out.append(_text_block(part.text, color))
+            out.append(_text_block(as_mrkdwn(part.text), color))
         elif isinstance(part, Fields):
             width = max((len(label) for label, _ in part.pairs), default=0)
             for label, value in part.pairs:
-                value = plain(value or "—", color).replace("\n", "\n" + " " * (width + 2))
+                value = plain(as_mrkdwn(value or "—"), color).replace("\n", "\n" + " " * (width + 2))
                 out.append(f"{label.ljust(width)}  {value}")
         elif isinstance(part, Buttons):
-            labels = [f"[{b.label}]" + (f" {b.url}" if b.url else "") for b in part.buttons]
+            labels = [f"[{plain(as_mrkdwn(b.label))}]" + (f" {b.url}" if b.url else "") for b in part.buttons]
             out.append("  ".join(labels))
         elif isinstance(part, Footer):
-            out.append(plain(part.text, color))
+            out.append(plain(as_mrkdwn(part.text), color))
         else:
             out.append("-" * 40)
     return "\n".join(out).rstrip()
@@ -59,15 +61,15 @@ def render_text(reply: HasParts, color: bool = False) -> str:
 def _text_block(text: str, color: bool) -> str:
     lines: list[str] = []
     in_fence = False
-    for line in text.split("\n"):
+    for line in str(text).split("\n"):
         if line.strip().startswith("```"):
             in_fence = not in_fence
-            rest = line.strip()[3:]
+            rest = unescape(line.strip()[3:])
             if rest.endswith("```"):
                 lines.append("    " + rest[:-3])
                 in_fence = False
             elif rest:
                 lines.append("    " + rest)
             continue
-        lines.append("    " + line if in_fence else plain(line, color))
+        lines.append("    " + unescape(line) if in_fence else plain(line, color))
     return "\n".join(lines)

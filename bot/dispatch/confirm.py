@@ -23,6 +23,7 @@ import redis
 
 from bot.core.command import PREFIX
 from bot.core.errors import CommandError
+from bot.core.markup import md, mention
 from bot.core.parts import Button, Buttons, Confirm, Footer
 from bot.core.proposal import Proposal
 from bot.core.reply import Reply
@@ -70,7 +71,7 @@ def offer(ctx: Context, reply: Reply, command_text: str) -> Reply:
             Button("Cancel", CANCEL_ACTION, value=cid),
         )
     )
-    footer = Footer(f"Only <@{ctx.user_id}> can confirm, within 10 minutes.")
+    footer = Footer(md("Only {} can confirm, within 10 minutes.", mention(ctx.user_id)))
     return Reply(parts=[*reply.parts, buttons, footer], data={"confirmation": cid})
 
 
@@ -83,7 +84,7 @@ def resolve(ctx: Context, cid: str, accepted: bool) -> tuple[Reply, bool]:
             return _gone(), False
         pending = json.loads(raw)  # type: ignore[arg-type]
         if pending["user"] != ctx.user_id:
-            return Reply.error(f"Only <@{pending['user']}> can confirm or cancel this."), False
+            return Reply.error(md("Only {} can confirm or cancel this.", mention(pending["user"]))), False
         if ctx.services.redis.getdel(key) is None:  # a double click: the first one won
             return _gone(), False
     except redis.RedisError:
@@ -95,7 +96,7 @@ def resolve(ctx: Context, cid: str, accepted: bool) -> tuple[Reply, bool]:
             f"This confirmation expired (after 10 minutes); nothing was started. Run `{again}` again."
         ), True
     if not accepted:
-        return Reply.message(f"Canceled by <@{ctx.user_id}>: {proposal.target} was not started."), True
+        return Reply.message(md("Canceled by {}: {} was not started.", mention(ctx.user_id), proposal.target)), True
     return accept(ctx, proposal, cid), True
 
 

@@ -80,7 +80,8 @@ def build_app(
             return
         spec = registry.get(cmd.name)
         if spec is not None and spec.is_slow(cmd):
-            ack(response_type="ephemeral", text=f":hourglass_flowing_sand: Working on `{PREFIX} {cmd.name}`…")
+            working = Reply.message(f":hourglass_flowing_sand: Working on `{PREFIX} {cmd.name}`…")
+            ack(response_type="ephemeral", **message_payload(working))
 
             def answer_later() -> None:
                 reply = settle(ctx, execute(ctx, cmd), cmd)

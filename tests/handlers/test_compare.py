@@ -28,7 +28,7 @@ def test_table_shows_every_dimension_for_both_and_lists_them(ctx):
 def test_one_dimension_by_id_alias_or_typo(ctx, name):
     reply = dispatch(ctx, f'/image compare "{name}"')
     assert reply.ok, reply.text
-    assert reply.text.startswith("Start-up time: Docker image vs AMI")
+    assert reply.plain.startswith("Start-up time: Docker image vs AMI")
     assert "Related topics" in reply.text
 
 

@@ -1,9 +1,12 @@
 from slack_sdk.models.blocks import Block
 
 from bot.core.blocks import MAX_BLOCKS, split_mrkdwn
+from bot.core.markup import link, md
 from bot.core.parts import Button, Buttons, Confirm, Fields, Header, Text
 from bot.core.reply import Reply
 from bot.core.terminal import render_text
+
+DOCS = link("https://example.com", "the docs")
 
 
 def slack_accepts(blocks):
@@ -53,7 +56,7 @@ def test_terminal_text_is_readable():
     reply = Reply(
         parts=[
             Header("AMI ami-0abc"),
-            Text("*State:* available, see <https://example.com|the docs>\n```\naws ec2 describe-images\n```"),
+            Text(md("*State:* available, see {}\n```\naws ec2 describe-images\n```", DOCS)),
             Fields((("Region", "us-east-1"), ("Architecture", "x86_64"))),
             Buttons((Button("Share in channel", "imagebot.share"),)),
         ]

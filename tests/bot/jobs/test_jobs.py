@@ -246,7 +246,7 @@ def test_jobs_lists_mine_newest_first_and_all_with_the_flag(ctx, store):
     everyone = dispatch(ctx, "/image jobs --all --limit 2")
     assert [j["id"] for j in everyone.data["jobs"]] == [theirs.id, second.id]
     shown = dispatch(ctx, f"/image job {first.id}")
-    assert shown.ok and "first" in shown.text and "queued" in shown.text and "Cancel job" in shown.text
+    assert shown.ok and "first" in shown.plain and "queued" in shown.plain and "Cancel job" in shown.plain
     assert "There is no job `ffff`" in dispatch(ctx, "/image job ffff").text
     assert "`--limit` takes a number" in dispatch(ctx, "/image jobs --limit lots").text
 
