@@ -20,7 +20,6 @@ from bot.core.terminal import render_text
 
 if TYPE_CHECKING:
     from bot.framework.context import Context
-    from bot.services import Services
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -150,40 +149,25 @@ def _slack_settings(*required: str) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import waitress
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-
     from bot.services import Services
-    from bot.slack.app import build_app
+    from bot.slack.serve import run_http
+    from bot.worker.reaper import start_reaper
 
     settings = _slack_settings("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     services = Services(settings)
-    app = build_app(settings, services)
-    _start_reaper(settings, services)
-    waitress.serve(SlackRequestHandler(app), host="0.0.0.0", port=settings.port, threads=8)
-    return 0
+    start_reaper(settings, services)  # Slack processes reap too: a dead job is reported even with no worker left
+    return run_http(settings, services)
 
 
 def cmd_socket(args: argparse.Namespace) -> int:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
     from bot.services import Services
-    from bot.slack.app import build_app
+    from bot.slack.serve import run_socket
+    from bot.worker.reaper import start_reaper
 
     settings = _slack_settings("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
     services = Services(settings)
-    app = build_app(settings, services, socket_mode=True)
-    _start_reaper(settings, services)
-    assert settings.slack_app_token is not None
-    SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
-    return 0
-
-
-def _start_reaper(settings: Settings, services: Services) -> None:
-    """Slack processes reap too, so a dead job is reported even when no worker is left."""
-    from bot.worker.reaper import start_reaper
-
     start_reaper(settings, services)
+    return run_socket(settings, services)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

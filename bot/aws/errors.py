@@ -28,6 +28,7 @@ from botocore.parsers import ResponseParserError
 
 from bot.core.command import PREFIX
 from bot.core.errors import CommandError
+from bot.core.metrics import AWS_ERRORS as AWS_ERROR_COUNT
 
 # Everything a boto3 call raises for an AWS-side or transport failure.
 AwsError: TypeAlias = ClientError | BotoCoreError | ResponseParserError
@@ -56,6 +57,7 @@ def error_code(exc: ClientError) -> str:
 def explain(exc: AwsError, region: str = "") -> CommandError:
     """A plain-language CommandError for an AWS failure, saying what to do about it."""
     where = f" in `{region}`" if region else ""
+    AWS_ERROR_COUNT.labels(error_code(exc) if isinstance(exc, ClientError) else type(exc).__name__).inc()
     if isinstance(exc, ClientError):
         return _explain_client_error(exc, where)
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError):

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
     port: int = Field(3000, alias="PORT", ge=1, le=65535)
+    bind: str = Field("0.0.0.0", alias="IMAGEBOT_BIND", min_length=1)
+    health_port: int | None = Field(None, alias="IMAGEBOT_HEALTH_PORT", ge=1, le=65535)
+    max_request_bytes: int = Field(1_048_576, alias="IMAGEBOT_MAX_REQUEST_BYTES", ge=1024, le=64 * 1_048_576)
+    shutdown_seconds: float = Field(25.0, alias="IMAGEBOT_SHUTDOWN_SECONDS", ge=0, le=600)
     slack_workers: int = Field(16, alias="IMAGEBOT_SLACK_WORKERS", ge=1, le=256)
 
     redis_url: str = Field("redis://localhost:6379/0", alias="REDIS_URL")

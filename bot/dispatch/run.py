@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from bot.core.command import Command
 from bot.core.errors import CommandError
+from bot.core.metrics import COMMAND_SECONDS, COMMANDS
 from bot.core.reply import Reply
 from bot.dispatch.parse import parse
 from bot.dispatch.registry import REGISTRY
@@ -31,6 +32,7 @@ def dispatch(ctx: Context, text: str) -> Reply:
         command = parse(text, registry_of(ctx))
     except CommandError as exc:
         ctx.audit(text, "?", "invalid", "error")
+        COMMANDS.labels("?", "invalid").inc()
         return Reply.error(exc.message)
     return execute(ctx, command)
 
@@ -44,9 +46,13 @@ def execute(ctx: Context, command: Command) -> Reply:
     denied = ctx.services.access.denial(ctx.user_id, ctx.channel_id, spec.permission)
     if denied:
         ctx.audit(command.text or command.name, command.name, "denied", "refused")
+        COMMANDS.labels(command.name, "denied").inc()
         return Reply.error(denied)
-    reply = _run(replace(ctx, registry=registry), spec, command)
-    ctx.audit(command.text or command.name, command.name, "allowed", "ok" if reply.ok else "error", reply.job_id)
+    with COMMAND_SECONDS.labels(command.name).time():
+        reply = _run(replace(ctx, registry=registry), spec, command)
+    outcome = "ok" if reply.ok else "error"
+    ctx.audit(command.text or command.name, command.name, "allowed", outcome, reply.job_id)
+    COMMANDS.labels(command.name, outcome).inc()
     return reply
 
 
@@ -59,4 +65,5 @@ def _run(ctx: Context, spec: Subcommand, command: Command) -> Reply:
     except Exception:  # the one catch-all: log the traceback, give the user a reference
         ref = uuid.uuid4().hex[:8]
         log.exception("command failed", extra={"ref": ref, "user": ctx.user_id, "command": command.name})
+        COMMANDS.labels(command.name, "bug").inc()
         return Reply.error(f"Something went wrong on my side (ref `{ref}`). It is logged; try again later.")

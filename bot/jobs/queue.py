@@ -50,6 +50,7 @@ def cancel(store: JobStore, record: JobRecord, by: str) -> JobRecord:
     if canceled is not None:
         _drop_from_queue(store.redis, record.id)
         store.release_dedupe(canceled)
+        store.count_ended(canceled)
         return canceled
     store.set_fields(record.id, cancel_requested_by=by)  # an in-process worker stops at the next progress step
     _stop_work_horse(store.redis, record.id)

@@ -45,6 +45,7 @@ def dedupe_key(digest: str) -> str:
 
 
 ALL_INDEX = key("jobs", "all")
+ENDED = key("jobs", "ended")  # jobs ended, by "kind|status", for the fleet-wide metrics
 
 
 def store_unavailable(settings: Settings) -> CommandError:
@@ -179,6 +180,18 @@ class JobStore:
         digest = dedupe_digest(record.kind, record.args, record.user_id)
         if self.redis.get(dedupe_key(digest)) == record.id.encode():
             self.redis.delete(dedupe_key(digest))
+
+    def count_ended(self, record: JobRecord) -> None:
+        self.redis.hincrby(ENDED, f"{record.kind}|{record.status}", 1)
+
+    def ended_counts(self) -> dict[tuple[str, str], int]:
+        """Jobs ended so far, by (kind, status), across every process."""
+        raw: dict[bytes, bytes] = self.redis.hgetall(ENDED)  # type: ignore[assignment]
+        counts = {}
+        for field, value in raw.items():
+            kind, _, status = field.decode().rpartition("|")
+            counts[(kind, status)] = int(value)
+        return counts
 
     def forget(self, job_id: str) -> None:
         self.redis.delete(job_key(job_id))

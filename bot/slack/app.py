@@ -87,7 +87,10 @@ def build_app(
                 reply = settle(ctx, execute(ctx, cmd), cmd)
                 respond(response_type=_response_type(reply), replace_original=False, **message_payload(reply))
 
-            pool.submit(answer_later)
+            def interrupted() -> None:
+                respond(response_type="ephemeral", replace_original=False, **message_payload(restarted(cmd.text)))
+
+            pool.submit(answer_later, interrupted)
             return
         reply = settle(ctx, execute(ctx, cmd), cmd)
         ack(response_type=_response_type(reply), **message_payload(reply))
@@ -96,11 +99,13 @@ def build_app(
     def on_mention(event: dict[str, Any], say: Say) -> None:
         ctx = context_for(event.get("user", ""), event.get("channel", ""))
 
+        thread = event.get("thread_ts") or event.get("ts")
+
         def reply_in_thread() -> None:
             reply = answer(ctx, MENTION.sub("", event.get("text", "")))
-            say(thread_ts=event.get("thread_ts") or event.get("ts"), **message_payload(reply))
+            say(thread_ts=thread, **message_payload(reply))
 
-        pool.submit(reply_in_thread)
+        pool.submit(reply_in_thread, lambda: say(thread_ts=thread, **message_payload(restarted("your question"))))
 
     @app.event("message")
     def on_message(event: dict[str, Any], say: Say) -> None:
@@ -112,7 +117,7 @@ def build_app(
             reply = answer(ctx, event.get("text", ""))
             say(thread_ts=event.get("thread_ts"), **message_payload(reply))
 
-        pool.submit(reply_in_dm)
+        pool.submit(reply_in_dm, lambda: say(**message_payload(restarted("your question"))))
 
     @app.action(ACTION)
     def on_action(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -126,6 +131,11 @@ def build_app(
         log.error("unhandled error in a Slack listener", exc_info=error, extra={"ref": ref, "type": body.get("type")})
 
     return app
+
+
+def restarted(what: str) -> Reply:
+    """What a person is told when the bot stops before it could answer them."""
+    return Reply.error(f"The bot was restarted before it finished `{what}`; nothing was changed. Please try again.")
 
 
 def respond_to_click(ctx: Context, action: dict[str, Any], registry: Registry, respond: Respond) -> None:

@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot.core.config import Settings
+from bot.core.metrics import SLACK_API_ERRORS
 from bot.core.reply import Reply
 from bot.jobs.display import final_reply, status_line
 from bot.jobs.record import JobRecord
@@ -75,6 +76,7 @@ class SlackNotifier:
             return self.client.api_call(method, json=kwargs)
         except SLACK_ERRORS as exc:
             log.warning("Slack call failed", extra={"method": method, "error": str(exc)})
+            SLACK_API_ERRORS.labels(method).inc()
             return None
 
 

@@ -101,6 +101,7 @@ def finish(
     record = rt.store.transition(job_id, allowed_from, status, **values)
     if record is not None:
         rt.store.release_dedupe(record)
+        rt.store.count_ended(record)
         rt.services.notifier.finished(rt.store, record)
     return record
 

@@ -13,6 +13,7 @@ from rq.timeouts import TimerDeathPenalty
 
 import bot.dispatch.registry  # noqa: F401  (imports every handler module, which registers its job kinds)
 from bot.core.config import Settings
+from bot.health import Health, serve_health
 from bot.jobs.queue import QUEUE
 from bot.services import Services
 from bot.worker.execute import on_horse_killed
@@ -34,6 +35,7 @@ def run_worker(settings: Settings, services: Services) -> int:
     """Run an RQ worker on the imagebot queue until it is stopped (SIGTERM/Ctrl-C)."""
     rt = configure(settings, services)
     import_job_modules(settings)
+    health = serve_health(settings, Health(settings, services))
     reaper = Reaper(rt)
     reaper.start()
     worker = Worker(
@@ -42,8 +44,10 @@ def run_worker(settings: Settings, services: Services) -> int:
         job_monitoring_interval=max(1, round(settings.job_heartbeat_seconds)),  # renews each running job's lease
         work_horse_killed_handler=on_horse_killed,
     )
-    worker.work(with_scheduler=True)
+    worker.work(with_scheduler=True)  # SIGTERM: RQ's warm shutdown finishes the job at hand, then returns
     reaper.stopped.set()
+    if health is not None:
+        health.close()
     return 0
 
 
