@@ -12,6 +12,7 @@ import re
 import uuid
 from typing import Any
 
+import redis
 from slack_bolt import Ack, App, Respond, Say
 
 from bot.core.command import PREFIX, Command
@@ -33,6 +34,8 @@ from bot.slack.work import WorkPool
 log = logging.getLogger(__name__)
 
 MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+EVENT_KEY = "imagebot:event:{0}"  # an event already answered (Slack redelivers with X-Slack-Retry-Num)
+EVENT_TTL = 3600
 ACTION = re.compile(r"^imagebot\.")
 
 
@@ -96,7 +99,9 @@ def build_app(
         ack(response_type=_response_type(reply), **message_payload(reply))
 
     @app.event("app_mention")
-    def on_mention(event: dict[str, Any], say: Say) -> None:
+    def on_mention(body: dict[str, Any], event: dict[str, Any], say: Say) -> None:
+        if not first_delivery(services, body):
+            return
         ctx = context_for(event.get("user", ""), event.get("channel", ""))
 
         thread = event.get("thread_ts") or event.get("ts")
@@ -108,8 +113,10 @@ def build_app(
         pool.submit(reply_in_thread, lambda: say(thread_ts=thread, **message_payload(restarted("your question"))))
 
     @app.event("message")
-    def on_message(event: dict[str, Any], say: Say) -> None:
+    def on_message(body: dict[str, Any], event: dict[str, Any], say: Say) -> None:
         if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+            return
+        if not first_delivery(services, body):
             return
         ctx = context_for(event.get("user", ""), event.get("channel", ""))
 
@@ -131,6 +138,18 @@ def build_app(
         log.error("unhandled error in a Slack listener", exc_info=error, extra={"ref": ref, "type": body.get("type")})
 
     return app
+
+
+def first_delivery(services: Services, body: dict[str, Any]) -> bool:
+    """False for an event Slack delivers again (its ack was slow): answered once, in every process, by event_id."""
+    event_id = str(body.get("event_id") or "")
+    if not event_id:
+        return True
+    try:
+        return bool(services.redis.set(EVENT_KEY.format(event_id), "1", nx=True, ex=EVENT_TTL))
+    except redis.RedisError as exc:  # answer twice rather than not at all
+        log.warning("cannot check an event for a redelivery", extra={"event_id": event_id, "error": type(exc).__name__})
+        return True
 
 
 def restarted(what: str) -> Reply:

@@ -144,3 +144,20 @@ def test_imagebot_serve_answers_signed_requests_over_http(settings, slack_api):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_redelivered_event_is_answered_once_across_processes(settings, slack_api):
+    """Slack redelivers an event whose ack was slow (X-Slack-Retry-Num); a second process must not answer it."""
+    from bot.services import Services
+    from bot.slack.app import build_app
+    from bot.slack.work import WorkPool
+
+    pools = [WorkPool(2), WorkPool(2)]
+    first, second = (build_app(settings, Services(settings), pool=pool) for pool in pools)  # two processes
+    body = mention_body("help", ts="1700000000.000900")
+    assert send(first, body, json_body=True).status == 200
+    assert send(second, body, json_body=True).status == 200  # the retry lands on another process
+    send(second, mention_body("help", ts="1700000000.001000"), json_body=True)  # a new event is answered
+    assert all(pool.drain(20) for pool in pools)  # every answer that was going to be posted has been
+    posts = slack_api.calls_to("chat.postMessage")
+    assert sorted(p.body["thread_ts"] for p in posts) == ["1700000000.000900", "1700000000.001000"]
