@@ -152,12 +152,14 @@ def test_a_redelivered_event_is_answered_once_across_processes(settings, slack_a
     from bot.slack.app import build_app
     from bot.slack.work import WorkPool
 
-    pools = [WorkPool(2), WorkPool(2)]
+    pools = [WorkPool(1), WorkPool(1)]
     first, second = (build_app(settings, Services(settings), pool=pool) for pool in pools)  # two processes
     body = mention_body("help", ts="1700000000.000900")
     assert send(first, body, json_body=True).status == 200
+    slack_api.wait_for("chat.postMessage")
     assert send(second, body, json_body=True).status == 200  # the retry lands on another process
     send(second, mention_body("help", ts="1700000000.001000"), json_body=True)  # a new event is answered
-    assert all(pool.drain(20) for pool in pools)  # every answer that was going to be posted has been
+    slack_api.wait_for("chat.postMessage", count=2)
+    assert all(pool.drain(20) for pool in pools)
     posts = slack_api.calls_to("chat.postMessage")
     assert sorted(p.body["thread_ts"] for p in posts) == ["1700000000.000900", "1700000000.001000"]
