@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from knowledge.base import load_entries
@@ -12,10 +12,18 @@ from knowledge.search import Index, Match
 TOP = 5
 
 
-@cache
+_index: Index | None = None
+_index_lock = threading.Lock()
+
+
 def index() -> Index:
-    """The search index, built once per process on first use."""
-    return Index(load_entries())
+    """The search index, built once per process on first use (under a lock: threads ask at once)."""
+    global _index
+    if _index is None:
+        with _index_lock:
+            if _index is None:
+                _index = Index(load_entries())
+    return _index
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -102,7 +103,8 @@ RELATED_STEMS: dict[str, tuple[str, ...]] = {
     "contain": ("docker",),
 }
 
-_STEMMER = snowballstemmer.stemmer("english")
+_STEMMER = snowballstemmer.stemmer("english")  # keeps state between calls: one thread at a time
+_STEM_LOCK = threading.Lock()
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -120,7 +122,10 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=8192)
 def stem(word: str) -> str:
-    return STEM_EXCEPTIONS.get(word) or str(_STEMMER.stemWord(word))
+    if word in STEM_EXCEPTIONS:
+        return STEM_EXCEPTIONS[word]
+    with _STEM_LOCK:
+        return str(_STEMMER.stemWord(word))
 
 
 def phrasing(text: str) -> frozenset[str]:

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(1_048_576, alias="IMAGEBOT_MAX_REQUEST_BYTES", ge=1024, le=64 * 1_048_576)
     shutdown_seconds: float = Field(25.0, alias="IMAGEBOT_SHUTDOWN_SECONDS", ge=0, le=600)
     slack_workers: int = Field(16, alias="IMAGEBOT_SLACK_WORKERS", ge=1, le=256)
+    socket_ping_seconds: float = Field(2.0, alias="IMAGEBOT_SOCKET_PING_SECONDS", gt=0, le=60)
 
     redis_url: str = Field("redis://localhost:6379/0", alias="REDIS_URL")
     job_retention_days: int = Field(7, alias="IMAGEBOT_JOB_RETENTION_DAYS", ge=1)

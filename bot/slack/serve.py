@@ -8,9 +8,11 @@ answers did not finish in time to try again, and exits 0.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from types import FrameType
+from typing import NoReturn
 
 import waitress
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -43,7 +45,7 @@ def run_http(settings: Settings, services: Services) -> int:
     log.info("serving Slack over HTTP", extra={"bind": settings.bind, "port": settings.port})
     server.run()  # until SIGTERM: waitress stops its loop and its request threads
     finish(pool, settings.shutdown_seconds)
-    return 0
+    return exit_now(0)
 
 
 def run_socket(settings: Settings, services: Services) -> int:
@@ -56,7 +58,9 @@ def run_socket(settings: Settings, services: Services) -> int:
     stopped = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopped.set())
-    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    # a connection that ends without a close frame is noticed after a few missed pings, then replaced
+    token = settings.slack_app_token.get_secret_value()
+    handler = SocketModeHandler(app, token, ping_interval=settings.socket_ping_seconds)
     handler.connect()
     log.info("connected to Slack in Socket Mode")
     stopped.wait()
@@ -64,7 +68,7 @@ def run_socket(settings: Settings, services: Services) -> int:
     finish(pool, settings.shutdown_seconds)
     if health is not None:
         health.close()
-    return 0
+    return exit_now(0)
 
 
 def finish(pool: WorkPool, seconds: float) -> None:
@@ -75,8 +79,15 @@ def finish(pool: WorkPool, seconds: float) -> None:
         log.warning("stopped before every answer was finished", extra={"told": told})
 
 
+def exit_now(code: int) -> NoReturn:
+    """Leave without waiting for work threads that are past the shutdown bound (their people were told)."""
+    logging.shutdown()
+    os._exit(code)
+
+
 def _exit_on_signals() -> None:
     def stop(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM does not cut the drain short
         raise SystemExit(0)  # waitress's loop ends on SystemExit and shuts its request threads down
 
     signal.signal(signal.SIGTERM, stop)
