@@ -14,15 +14,11 @@ the figure with that cache missed (two rounds) is printed too.
 
 from __future__ import annotations
 
-import http.client
 import logging
 import os
 import statistics
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 from bot.aws.copies import group_copies
 from bot.aws.images import describe_image, list_owned
@@ -31,59 +27,9 @@ from bot.core.config import load_settings
 from bot.dispatch.run import dispatch
 from bot.framework.context import Context
 from bot.services import Services
+from tests.support.slow_aws import SlowProxy
 
 DELAY = 0.1
-HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
-
-
-class SlowProxy:
-    """Forwards every request to `target` after sleeping DELAY seconds."""
-
-    def __init__(self, target: str) -> None:
-        parts = urlsplit(target)
-        handler = type("Handler", (_Forward,), {"host": parts.hostname, "port": parts.port})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 128
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class _Forward(BaseHTTPRequestHandler):
-    host: str
-    port: int
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-
-    def do_POST(self) -> None:
-        self._forward("POST")
-
-    def do_GET(self) -> None:
-        self._forward("GET")
-
-    def _forward(self, method: str) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length", 0) or 0))
-        time.sleep(DELAY)
-        upstream = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
-        upstream.request(method, self.path, body=body, headers=headers)
-        resp = upstream.getresponse()
-        data = resp.read()
-        upstream.close()
-        self.send_response(resp.status)
-        for key, value in resp.getheaders():
-            if key.lower() not in HOP_HEADERS:
-                self.send_header(key, value)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def seed(services: Services) -> str:
@@ -138,7 +84,7 @@ def main() -> None:
     host, port = moto.get_host_and_port()
     moto_url = f"http://{host}:{port}"
     source = seed(Services(load_settings(AWS_ENDPOINT_URL=moto_url)))
-    proxy = SlowProxy(moto_url)
+    proxy = SlowProxy(moto_url, DELAY)
     settings = load_settings(AWS_ENDPOINT_URL=proxy.url, IMAGEBOT_DEFAULT_REGION="us-east-1")
     services = Services(settings)
     ctx = Context(settings, services)

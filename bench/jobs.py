@@ -12,12 +12,9 @@ Targets: enqueue-to-start p50 < 50 ms; `/image jobs` < 20 ms.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,7 @@ from typing import Any
 import redis
 from rq import Queue, Worker
 
+from bench.services import start_redis, stop_redis
 from bot.core.config import load_settings
 from bot.dispatch.run import dispatch
 from bot.framework.context import Context
@@ -42,30 +40,6 @@ REPO = Path(__file__).resolve().parent.parent
 @job_kind("bench.noop", timeout=30)
 def run_noop(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobResult:
     return JobResult("nothing done, quickly")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_redis() -> tuple[subprocess.Popen[bytes], str, str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        sys.exit("bench.jobs needs redis-server (apt-get install redis-server)")
-    port, workdir = free_port(), tempfile.mkdtemp(prefix="imagebot-bench-")
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    for _ in range(100):
-        try:
-            client.ping()
-            return proc, url, workdir
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    sys.exit(f"redis-server did not start on {url}")
 
 
 def start_worker(url: str) -> subprocess.Popen[bytes]:
@@ -121,7 +95,7 @@ def report(name: str, values: list[float], target: float) -> None:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-    redis_proc, url, workdir = start_redis()
+    redis_proc, url, workdir = start_redis("bench.jobs")
     worker = start_worker(url)
     try:
         settings = load_settings(REDIS_URL=url)
@@ -137,9 +111,7 @@ def main() -> None:
     finally:
         worker.terminate()
         worker.wait(10)
-        redis_proc.terminate()
-        redis_proc.wait(5)
-        shutil.rmtree(workdir, ignore_errors=True)
+        stop_redis(redis_proc, workdir)
 
 
 if __name__ == "__main__":

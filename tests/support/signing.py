@@ -23,38 +23,44 @@ def signed_headers(body: str, secret: str = SIGNING_SECRET, timestamp: int | Non
     }
 
 
+def slash_command_fields(text: str, response_url: str, user: str = "U0USER", channel: str = "C0CHAN") -> dict[str, str]:
+    """A slash command's fields, as Slack sends them (a form over HTTP, JSON in Socket Mode)."""
+    return {
+        "token": "legacy",
+        "team_id": "T0TEST",
+        "team_domain": "test",
+        "channel_id": channel,
+        "channel_name": "ops",
+        "user_id": user,
+        "user_name": "someone",
+        "command": "/image",
+        "text": text,
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
+        "api_app_id": "A0APP",
+    }
+
+
 def slash_command_body(text: str, response_url: str, user: str = "U0USER", channel: str = "C0CHAN") -> str:
-    return urlencode(
-        {
-            "token": "legacy",
-            "team_id": "T0TEST",
-            "team_domain": "test",
-            "channel_id": channel,
-            "channel_name": "ops",
-            "user_id": user,
-            "user_name": "someone",
-            "command": "/image",
-            "text": text,
-            "response_url": response_url,
-            "trigger_id": "1.2.3",
-            "api_app_id": "A0APP",
-        }
-    )
+    return urlencode(slash_command_fields(text, response_url, user, channel))
+
+
+def event_callback(event: dict[str, Any]) -> dict[str, Any]:
+    """An Events API event_callback around `event`, with a fresh event_id."""
+    return {
+        "token": "legacy",
+        "team_id": "T0TEST",
+        "api_app_id": "A0APP",
+        "type": "event_callback",
+        "event_id": f"Ev{time.monotonic_ns()}",
+        "event_time": int(time.time()),
+        "event": event,
+        "authorizations": [{"team_id": "T0TEST", "user_id": "U0BOT", "is_bot": True}],
+    }
 
 
 def event_body(event: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": "T0TEST",
-            "api_app_id": "A0APP",
-            "type": "event_callback",
-            "event_id": f"Ev{time.monotonic_ns()}",
-            "event_time": int(time.time()),
-            "event": event,
-            "authorizations": [{"team_id": "T0TEST", "user_id": "U0BOT", "is_bot": True}],
-        }
-    )
+    return json.dumps(event_callback(event))
 
 
 def mention_body(text: str, ts: str, channel: str = "C0CHAN", user: str = "U0USER") -> str:

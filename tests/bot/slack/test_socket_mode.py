@@ -22,6 +22,8 @@ import pytest
 
 from bot.core.config import Settings
 from tests.conftest import APP_TOKEN, BOT_TOKEN, unavailable
+from tests.support.signing import event_callback as signed_event_callback
+from tests.support.signing import slash_command_fields
 from tests.support.slack_api import Call, SlackStandIn
 
 if TYPE_CHECKING:
@@ -116,36 +118,12 @@ def _bot_env(settings: Settings) -> dict[str, str]:
 
 def slash_command(text: str, response_url: str, user: str = "U0USER", channel: str = "C0CHAN") -> dict[str, Any]:
     """A slash command's payload as Socket Mode carries it: the form fields, as JSON."""
-    return {
-        "token": "legacy",
-        "team_id": "T0TEST",
-        "team_domain": "test",
-        "channel_id": channel,
-        "channel_name": "ops",
-        "user_id": user,
-        "user_name": "someone",
-        "command": "/image",
-        "text": text,
-        "api_app_id": "A0TEST",
-        "is_enterprise_install": "false",
-        "response_url": response_url,
-        "trigger_id": "1234.5678.abcdef",
-    }
+    return {**slash_command_fields(text, response_url, user, channel), "is_enterprise_install": "false"}
 
 
 def event_callback(event: dict[str, Any]) -> dict[str, Any]:
-    """An Events API payload around one event."""
-    return {
-        "token": "legacy",
-        "team_id": "T0TEST",
-        "api_app_id": "A0TEST",
-        "type": "event_callback",
-        "event_id": f"Ev{time.monotonic_ns()}",
-        "event_time": int(time.time()),
-        "event": event,
-        "authorizations": [{"team_id": "T0TEST", "user_id": "U0BOT", "is_bot": True}],
-        "is_ext_shared_channel": False,
-    }
+    """An Events API payload around one event, as Socket Mode carries it."""
+    return {**signed_event_callback(event), "is_ext_shared_channel": False}
 
 
 def mention(text: str, ts: str) -> dict[str, Any]:
