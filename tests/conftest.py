@@ -153,8 +153,8 @@ def start_worker(settings: Settings, tmp_path: Path) -> Iterator[Any]:
 
     workers: list[WorkerProcess] = []
 
-    def start(with_settings: Settings | None = None) -> WorkerProcess:
-        workers.append(WorkerProcess(with_settings or settings, tmp_path))
+    def start(with_settings: Settings | None = None, **env: str) -> WorkerProcess:
+        workers.append(WorkerProcess(with_settings or settings, tmp_path, **env))
         return workers[-1]
 
     yield start

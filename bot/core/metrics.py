@@ -28,3 +28,10 @@ SLOW_ACKS = Counter("imagebot_slack_slow_acks", f"Slack requests acked after mor
 SLACK_API_ERRORS = Counter("imagebot_slack_api_errors", "Slack Web API calls that failed", ["method"])
 SLACK_RATE_LIMITED = Counter("imagebot_slack_rate_limited", "Slack Web API answers 429 (retried after Retry-After)")
 AWS_ERRORS = Counter("imagebot_aws_errors", "AWS errors answered to a user or a job, by error code", ["code"])
+
+
+def count_ack(seconds: float) -> None:
+    """One Slack request acked after `seconds`."""
+    ACK_SECONDS.observe(seconds)
+    if seconds > SLOW_ACK_SECONDS:
+        SLOW_ACKS.inc()

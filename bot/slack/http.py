@@ -22,7 +22,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from bot.core.config import Settings
-from bot.core.metrics import ACK_SECONDS, SLOW_ACK_SECONDS, SLOW_ACKS
+from bot.core.metrics import count_ack
 from bot.health import PATHS
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class SlackHttp:
             return _answer(start_response, exc.status, exc.reason)
         environ["wsgi.input"] = io.BytesIO(body)
         response = self.bolt(environ, start_response)
-        _count_ack(time.monotonic() - started)
+        count_ack(time.monotonic() - started)
         return response
 
     def _checked_body(self, environ: dict[str, Any]) -> bytes:
@@ -113,12 +113,6 @@ def _json_object(text: str, what: str) -> None:
         raise Refused("400 Bad Request", f"{what} is not JSON") from None
     if not isinstance(value, dict):
         raise Refused("400 Bad Request", f"{what} is not a JSON object")
-
-
-def _count_ack(seconds: float) -> None:
-    ACK_SECONDS.observe(seconds)
-    if seconds > SLOW_ACK_SECONDS:
-        SLOW_ACKS.inc()
 
 
 def _answer(start_response: StartResponse, status: str, reason: str) -> list[bytes]:

@@ -11,13 +11,17 @@ import logging
 import os
 import signal
 import threading
+import time
 from types import FrameType
 from typing import NoReturn
 
 import waitress
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.socket_mode.builtin.client import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.core.config import Settings
+from bot.core.metrics import count_ack
 from bot.health import Health, serve_health
 from bot.services import Services
 from bot.slack.app import build_app
@@ -60,7 +64,7 @@ def run_socket(settings: Settings, services: Services) -> int:
         signal.signal(sig, lambda *_: stopped.set())
     # a connection that ends without a close frame is noticed after a few missed pings, then replaced
     token = settings.slack_app_token.get_secret_value()
-    handler = SocketModeHandler(app, token, ping_interval=settings.socket_ping_seconds)
+    handler = TimedSocketModeHandler(app, token, ping_interval=settings.socket_ping_seconds)
     handler.connect()
     log.info("connected to Slack in Socket Mode")
     stopped.wait()
@@ -69,6 +73,15 @@ def run_socket(settings: Settings, services: Services) -> int:
     if health is not None:
         health.close()
     return exit_now(0)
+
+
+class TimedSocketModeHandler(SocketModeHandler):
+    """Bolt's Socket Mode handler, timing each envelope from its arrival to its ack for the metrics."""
+
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]  # as Bolt
+        started = time.monotonic()
+        super().handle(client, req)
+        count_ack(time.monotonic() - started)
 
 
 def finish(pool: WorkPool, seconds: float) -> None:

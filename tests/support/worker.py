@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 class WorkerProcess:
     """`python -m bot.cli worker` with the test job kinds and short heartbeat/reaper times."""
 
-    def __init__(self, settings, tmp_path: Path) -> None:
+    def __init__(self, settings, tmp_path: Path, **extra_env: str) -> None:
         self.settings = settings
         self.log = tmp_path / f"worker-{time.monotonic_ns()}.log"
         env = {
@@ -44,6 +44,7 @@ class WorkerProcess:
                 )
                 if value
             },
+            **extra_env,
         }
         client = redis.Redis.from_url(settings.redis_url)
         before = Worker.count(queue=Queue(QUEUE, connection=client))

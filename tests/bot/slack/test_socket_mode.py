@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from bot.core.config import Settings
-from tests.conftest import APP_TOKEN, BOT_TOKEN, unavailable
+from tests.conftest import APP_TOKEN, BOT_TOKEN, free_port, unavailable
 from tests.support.signing import event_callback as signed_event_callback
 from tests.support.signing import slash_command_fields
 from tests.support.slack_api import Call, SlackStandIn
@@ -39,6 +40,7 @@ FAILED = "Something went wrong on my side"  # the reply to an unexpected excepti
 
 # ------------------------------------------------------------------ fixtures
 
+HEALTH_PORT = free_port()
 
 @pytest.fixture
 def socket_mode(slack_api: SlackStandIn) -> Iterator[SocketModeServer]:
@@ -109,8 +111,21 @@ def _bot_env(settings: Settings) -> dict[str, str]:
         REDIS_URL=settings.redis_url,
         AWS_ENDPOINT_URL=settings.aws_endpoint_url or "",
         IMAGEBOT_DEFAULT_REGION=settings.aws_region,
+        IMAGEBOT_HEALTH_PORT=str(HEALTH_PORT),
     )
     return env
+
+
+def test_probes_and_metrics_answer_on_the_health_port(bot):
+    """`imagebot socket` has no HTTP port of its own for Slack; its probes are on IMAGEBOT_HEALTH_PORT."""
+    base = f"http://127.0.0.1:{HEALTH_PORT}"
+    for probe in ("/healthz", "/readyz"):
+        with urllib.request.urlopen(f"{base}{probe}", timeout=5) as response:
+            assert response.status == 200
+    with urllib.request.urlopen(f"{base}/metrics", timeout=5) as response:
+        metrics = response.read().decode()
+    assert "imagebot_slack_ack_seconds_count 1.0" in metrics  # the fixture's first envelope
+    assert 'imagebot_queue_jobs{state="queued"}' in metrics
 
 
 # ---------------------------------------------------------- Slack's payloads
