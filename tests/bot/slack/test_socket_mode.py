@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -26,6 +27,7 @@ from tests.conftest import APP_TOKEN, BOT_TOKEN, free_port, unavailable
 from tests.support.signing import event_callback as signed_event_callback
 from tests.support.signing import slash_command_fields
 from tests.support.slack_api import Call, SlackStandIn
+from tests.support.slow_aws import SlowProxy
 
 if TYPE_CHECKING:
     from tests.support.socket_mode import Ack, SocketModeServer
@@ -82,23 +84,29 @@ class BotProcess:
 @pytest.fixture
 def bot(settings: Settings, socket_mode: SocketModeServer, tmp_path: Path) -> Iterator[BotProcess]:
     """`python -m bot.cli socket`, connected once; stopped after the test, its log printed (shown on failure)."""
+    process = start_bot(_bot_env(settings), socket_mode, tmp_path)
+    try:
+        yield process
+    finally:
+        process.stop()
+        print(f"--- imagebot socket (exit {process.proc.returncode}) ---\n{process.log()}")
+
+
+def start_bot(env: dict[str, str], socket_mode: SocketModeServer, tmp_path: Path) -> BotProcess:
+    """Start `imagebot socket` and wait until it reads its first connection."""
     log_path = tmp_path / "imagebot-socket.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "socket"],
-            cwd=ROOT,
-            env=_bot_env(settings),
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "bot.cli", "socket"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
     process = BotProcess(proc, log_path)
     try:
         socket_mode.wait_for_connection(1, WAIT, alive=process.alive)
         send_event(socket_mode, process, own_message())  # once acked, the app is reading this connection
-        yield process
-    finally:
+    except BaseException:
         process.stop()
-        print(f"--- imagebot socket (exit {proc.returncode}) ---\n{process.log()}")
+        raise
+    return process
 
 
 def _bot_env(settings: Settings) -> dict[str, str]:
@@ -244,6 +252,22 @@ def test_slow_command_is_acked_at_once_and_answered_at_its_response_url(bot, soc
     assert call.path == "/response/slow"
     assert AMI in call.body["text"] and "not found" in call.body["text"]
     assert call.body["replace_original"] is False
+
+
+def test_sigterm_finishes_the_answer_in_flight_then_exits(settings, socket_mode, slack_api, tmp_path):
+    """A slow answer under way at SIGTERM still reaches its response_url; the process then exits 0."""
+    proxy = SlowProxy(settings.aws_endpoint_url, 1.5)
+    process = start_bot({**_bot_env(settings), "AWS_ENDPOINT_URL": proxy.url}, socket_mode, tmp_path)
+    try:
+        ack = send_command(socket_mode, process, f"ami status {AMI}", slack_api.response_url("late"))
+        assert "Working on" in ack.payload["text"]
+        process.proc.send_signal(signal.SIGTERM)
+        assert process.proc.wait(WAIT) == 0
+        call = slack_api.wait_for("response_url", timeout=WAIT)[0]
+        assert call.path == "/response/late" and AMI in call.body["text"]
+    finally:
+        process.stop()
+        proxy.stop()
 
 
 def test_mention_and_dm_are_acked_and_answered_with_chat_post_message(bot, socket_mode, slack_api):
