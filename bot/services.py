@@ -50,7 +50,11 @@ class Services:
     def redis(self) -> redis.Redis:
         with self._lock:
             if self._redis is None:
-                self._redis = redis.Redis.from_url(self.settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+                # well inside Slack's 3 s ack budget: a hung Redis is "unavailable", not a missed ack
+                timeout = self.settings.redis_timeout_seconds
+                self._redis = redis.Redis.from_url(
+                    self.settings.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout
+                )
             return self._redis
 
     @property

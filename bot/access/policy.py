@@ -90,6 +90,8 @@ def load_policy(path: str | None) -> Policy:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"IMAGEBOT_POLICY_FILE: {path} does not exist. Fix the path or unset it.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"IMAGEBOT_POLICY_FILE: {path} is not UTF-8 text (byte {exc.start} is not).") from None
     except OSError as exc:
         raise ConfigError(f"IMAGEBOT_POLICY_FILE: {path} cannot be read ({exc.strerror}).") from None
     except yaml.YAMLError as exc:

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     socket_ping_seconds: float = Field(2.0, alias="IMAGEBOT_SOCKET_PING_SECONDS", gt=0, le=60)
 
     redis_url: str = Field("redis://localhost:6379/0", alias="REDIS_URL")
+    redis_timeout_seconds: float = Field(0.5, alias="IMAGEBOT_REDIS_TIMEOUT_SECONDS", gt=0, le=30)
     job_retention_days: int = Field(7, alias="IMAGEBOT_JOB_RETENTION_DAYS", ge=1)
     job_heartbeat_seconds: float = Field(15.0, alias="IMAGEBOT_JOB_HEARTBEAT_SECONDS", gt=0, le=300)
     job_reaper_seconds: float = Field(30.0, alias="IMAGEBOT_JOB_REAPER_SECONDS", gt=0, le=300)

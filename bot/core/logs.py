@@ -9,6 +9,8 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from bot.core.markup import Mrkdwn
+
 # Token shapes scrubbed even when they were never configured (pasted into a command, say).
 TOKEN_PATTERN = re.compile(r"\b(xox[abposr]-[A-Za-z0-9-]{8,}|xapp-[A-Za-z0-9-]{8,}|(?:AKIA|ASIA)[A-Z0-9]{16})\b")
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
@@ -21,9 +23,13 @@ class Scrubber:
         self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
+        scrubbed = str(text)
         for secret in self.secrets:
-            text = text.replace(secret, "[redacted]")
-        return TOKEN_PATTERN.sub("[redacted]", text)
+            scrubbed = scrubbed.replace(secret, "[redacted]")
+        scrubbed = TOKEN_PATTERN.sub("[redacted]", scrubbed)
+        if scrubbed == text:
+            return text  # unchanged, and still Mrkdwn when it was
+        return Mrkdwn(scrubbed) if isinstance(text, Mrkdwn) else scrubbed  # only a plain marker was put in
 
 
 class JsonFormatter(logging.Formatter):

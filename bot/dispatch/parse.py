@@ -12,6 +12,7 @@ import shlex
 
 from bot.core.command import PREFIX, Command, OptionValue
 from bot.core.errors import CommandError
+from bot.core.text import too_long
 from bot.framework.options import Flag
 from bot.framework.subcommand import Registry, Subcommand
 
@@ -30,6 +31,9 @@ def tokenize(text: str) -> list[str]:
 
 def parse(text: str, registry: Registry) -> Command:
     """Parse command text (with or without the leading `/image`) into a Command."""
+    refusal = too_long(text)
+    if refusal:
+        raise CommandError(refusal)
     words = tokenize(text.strip())
     if words and words[0].lower() == PREFIX:
         words = words[1:]

@@ -14,6 +14,8 @@ from bot.core.command import Command
 from bot.core.errors import CommandError
 from bot.core.metrics import COMMAND_SECONDS, COMMANDS
 from bot.core.reply import Reply
+from bot.core.scrub import scrub_reply
+from bot.core.text import clean
 from bot.dispatch.parse import parse
 from bot.dispatch.registry import REGISTRY
 from bot.framework.context import Context
@@ -28,12 +30,13 @@ def registry_of(ctx: Context) -> Registry:
 
 def dispatch(ctx: Context, text: str) -> Reply:
     """Run command text end to end; expected errors become friendly replies. Every command is audited."""
+    text = clean(text)  # the shell's and `imagebot run`'s edge (Slack's is bot.slack.app)
     try:
         command = parse(text, registry_of(ctx))
     except CommandError as exc:
         ctx.audit(text, "?", "invalid", "error")
         COMMANDS.labels("?", "invalid").inc()
-        return Reply.error(exc.message)
+        return scrub_reply(Reply.error(exc.message), ctx.services.scrub)
     return execute(ctx, command)
 
 
@@ -47,9 +50,9 @@ def execute(ctx: Context, command: Command) -> Reply:
     if denied:
         ctx.audit(command.text or command.name, command.name, "denied", "refused")
         COMMANDS.labels(command.name, "denied").inc()
-        return Reply.error(denied)
+        return scrub_reply(Reply.error(denied), ctx.services.scrub)
     with COMMAND_SECONDS.labels(command.name).time():
-        reply = _run(replace(ctx, registry=registry), spec, command)
+        reply = scrub_reply(_run(replace(ctx, registry=registry), spec, command), ctx.services.scrub)
     outcome = "ok" if reply.ok else "error"
     ctx.audit(command.text or command.name, command.name, "allowed", outcome, reply.job_id)
     COMMANDS.labels(command.name, outcome).inc()

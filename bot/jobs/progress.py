@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
 from bot.jobs.errors import JobCanceled
 from bot.jobs.record import JobRecord
-from bot.jobs.store import JobStore, job_key
+from bot.jobs.store import STORE_ERRORS, JobStore, job_key
+
+log = logging.getLogger(__name__)
 
 
 class Progress:
@@ -24,10 +27,14 @@ class Progress:
         """Record progress (0..1) and a one-line stage; raises JobCanceled after a cancel."""
         fraction = min(1.0, max(0.0, fraction))
         values = {"fraction": str(fraction), "stage": stage[:200], "updated_at": str(time.time())}
-        with self.store.redis.pipeline() as pipe:
-            pipe.hset(job_key(self.job_id), mapping=values)
-            pipe.hget(job_key(self.job_id), "cancel_requested_by")
-            canceled_by = pipe.execute()[-1]
+        try:
+            with self.store.redis.pipeline() as pipe:
+                pipe.hset(job_key(self.job_id), mapping=values)
+                pipe.hget(job_key(self.job_id), "cancel_requested_by")
+                canceled_by = pipe.execute()[-1]
+        except STORE_ERRORS as exc:  # progress is shown when it can be: a Redis blip never stops the work
+            log.warning("progress not recorded: Redis does not answer", extra={"job": self.job_id, "error": str(exc)})
+            return
         self._on_change()
         if canceled_by:
             raise JobCanceled(canceled_by.decode())

@@ -19,6 +19,7 @@ from bot.core.command import PREFIX, Command
 from bot.core.config import Settings
 from bot.core.errors import CommandError
 from bot.core.reply import Reply
+from bot.core.text import clean, too_long
 from bot.dispatch import confirm
 from bot.dispatch.parse import parse
 from bot.dispatch.registry import REGISTRY
@@ -77,7 +78,7 @@ def build_app(
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ctx = context_for(command.get("user_id", ""), command.get("channel_id", ""))
         try:
-            cmd = parse(command.get("text", ""), registry)
+            cmd = parse(clean(command.get("text", "")), registry)
         except CommandError as exc:
             ack(response_type="ephemeral", **message_payload(Reply.error(exc.message)))
             return
@@ -161,7 +162,7 @@ def respond_to_click(ctx: Context, action: dict[str, Any], registry: Registry, r
     """A button click, after its ack: Confirm/Cancel resolve a proposal; the others run their command."""
     if action.get("action_id") in (confirm.CONFIRM_ACTION, confirm.CANCEL_ACTION):
         accepted = action["action_id"] == confirm.CONFIRM_ACTION
-        reply, replace = confirm.resolve(ctx, action.get("value") or "", accepted)
+        reply, replace = confirm.resolve(ctx, clean(action.get("value") or ""), accepted)
         respond(response_type="ephemeral", replace_original=replace, **message_payload(reply))
         return
     reply, response_type, replace = run_action(ctx, action, registry)
@@ -170,7 +171,10 @@ def respond_to_click(ctx: Context, action: dict[str, Any], registry: Registry, r
 
 def answer(ctx: Context, text: str) -> Reply:
     """A free-form message (mention or DM): a question for `ask`, or help when empty."""
-    text = text.strip()
+    text = clean(text).strip()
+    refusal = too_long(text)
+    if refusal:
+        return Reply.error(refusal)
     if not text or text.lower() in ("help", "?"):
         return execute(ctx, Command(name="help"))
     return execute(ctx, Command(name="ask", args=(text,), text=f"{PREFIX} ask {text}"))
@@ -183,7 +187,7 @@ def settle(ctx: Context, reply: Reply, cmd: Command) -> Reply:
 
 def run_action(ctx: Context, action: dict[str, Any], registry: Registry) -> tuple[Reply, str, bool]:
     """A button click: `imagebot.run` runs its command privately; `imagebot.share` posts it in channel."""
-    value = action.get("value") or ""
+    value = clean(action.get("value") or "")
     try:
         reply = execute(ctx, parse(value, registry))
     except CommandError as exc:

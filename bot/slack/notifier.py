@@ -16,8 +16,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from bot.core.config import Settings
+from bot.core.logs import Scrubber
 from bot.core.metrics import SLACK_API_ERRORS
 from bot.core.reply import Reply
+from bot.core.scrub import scrub_reply
 from bot.jobs.display import final_reply, status_line
 from bot.jobs.record import JobRecord
 from bot.jobs.store import JobStore
@@ -34,6 +36,7 @@ class SlackNotifier:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.scrub = Scrubber(settings.secrets())
         self._lock = threading.Lock()
         self._client: WebClient | None = None
 
@@ -46,7 +49,7 @@ class SlackNotifier:
 
     def started(self, record: JobRecord) -> str | None:
         """Post the job's message in its channel; returns its ts (None when Slack refused)."""
-        response = self._call("chat.postMessage", channel=record.channel, **_payload(status_line(record)))
+        response = self._call("chat.postMessage", channel=record.channel, **self._payload(status_line(record)))
         return str(response["ts"]) if response else None
 
     def progressed(self, store: JobStore, record: JobRecord) -> None:
@@ -55,14 +58,14 @@ class SlackNotifier:
             return
         wait_for_throttle(store, record.id)
         store.set_fields(record.id, slack_updated_at=time.time())
-        self._call("chat.update", channel=record.channel, ts=record.message_ts, **_payload(status_line(record)))
+        self._call("chat.update", channel=record.channel, ts=record.message_ts, **self._payload(status_line(record)))
 
     def finished(self, store: JobStore, record: JobRecord) -> None:
         """The final state in the message and the result or error in its thread."""
         if not record.message_ts:
             return
         self.progressed(store, record)
-        reply = final_reply(record)
+        reply = scrub_reply(final_reply(record), self.scrub)
         self._call(
             "chat.postMessage",
             channel=record.channel,
@@ -70,6 +73,10 @@ class SlackNotifier:
             text=reply.text,
             blocks=reply.to_blocks(),
         )
+
+    def _payload(self, text: str) -> dict[str, Any]:
+        reply = scrub_reply(Reply.message(text), self.scrub)
+        return {"text": reply.text, "blocks": reply.to_blocks()}
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         try:
@@ -87,6 +94,4 @@ def wait_for_throttle(store: JobStore, job_id: str) -> None:
         time.sleep(max(0.0, record.slack_updated_at + MIN_UPDATE_SECONDS - time.time()))
 
 
-def _payload(text: str) -> dict[str, Any]:
-    reply = Reply.message(text)
-    return {"text": reply.text, "blocks": reply.to_blocks()}
+

@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -26,11 +27,13 @@ from bot.framework.job_kind import KINDS
 from bot.jobs.errors import JobCanceled, TransientJobError
 from bot.jobs.progress import Progress
 from bot.jobs.record import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, WORKER_DIED, JobRecord
-from bot.jobs.store import JobStore
+from bot.jobs.store import STORE_ERRORS, JobStore
 from bot.worker.monitor import Monitor
 from bot.worker.runtime import Runtime, runtime
 
 log = logging.getLogger(__name__)
+
+STORE_PATIENCE = 300.0  # seconds a work horse waits for Redis to record a finished job
 
 THROTTLING_CODES = {
     "Throttling",
@@ -73,13 +76,32 @@ def execute_job(job_id: str) -> str:
         result = kind.func(ctx, Progress(rt.store, record, on_change=monitor.poke), record.args)
     except JobCanceled as exc:
         monitor.stop()
-        finish(rt, job_id, CANCELED, stage=f"canceled by {exc}")
+        stage = f"canceled by {exc}"
+        until_stored(lambda: finish(rt, job_id, CANCELED, stage=stage))
         return CANCELED
     finally:
         monitor.stop()
     fields = [list(pair) for pair in result.fields]
-    finish(rt, job_id, SUCCEEDED, fraction=1.0, stage="done", summary=result.summary, result_fields=fields)
+    until_stored(
+        lambda: finish(rt, job_id, SUCCEEDED, fraction=1.0, stage="done", summary=result.summary, result_fields=fields)
+    )
     return SUCCEEDED
+
+
+def until_stored(write: Callable[[], object], give_up_after: float = STORE_PATIENCE) -> None:
+    """Write a job's ending, waiting out a Redis outage (with backoff) so work that is done is recorded as done."""
+    deadline = time.monotonic() + give_up_after
+    pause = 0.5
+    while True:
+        try:
+            write()
+            return
+        except STORE_ERRORS as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            log.warning("cannot record how a job ended: Redis does not answer; retrying", extra={"error": str(exc)})
+            time.sleep(pause)
+            pause = min(pause * 2, 10.0)
 
 
 def begin(store: JobStore, job_id: str) -> JobRecord | None:
@@ -98,6 +120,11 @@ def finish(
     rt: Runtime, job_id: str, status: str, *, allowed_from: tuple[str, ...] = (RUNNING,), **values: Any
 ) -> JobRecord | None:
     """End a running job once and tell the transport; None when it had already ended."""
+    for name in ("error", "stage", "summary"):  # what users see: scrubbed like the logs
+        if isinstance(values.get(name), str):
+            values[name] = rt.services.scrub(values[name])
+    if "result_fields" in values:
+        values["result_fields"] = [[rt.services.scrub(str(v)) for v in pair] for pair in values["result_fields"]]
     record = rt.store.transition(job_id, allowed_from, status, **values)
     if record is not None:
         rt.store.release_dedupe(record)
@@ -141,7 +168,8 @@ def on_horse_killed(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
 
 def _requeue_for_retry(rt: Runtime, job: Job, exc: BaseException) -> None:
     delay = job.get_retry_interval() if job.retry_intervals else 0
-    record = rt.store.transition(job.id, (RUNNING,), QUEUED, stage=f"retrying in {delay}s after: {exc}")
+    stage = rt.services.scrub(f"retrying in {delay}s after: {exc}")
+    record = rt.store.transition(job.id, (RUNNING,), QUEUED, stage=stage)
     if record is not None:
         rt.services.notifier.progressed(rt.store, record)
 

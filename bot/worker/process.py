@@ -5,9 +5,12 @@ from __future__ import annotations
 import importlib
 import logging
 import threading
+import time
 from typing import Any
 
+import redis
 from rq import Queue, SimpleWorker, Worker
+from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
 
@@ -20,6 +23,7 @@ from bot.worker.execute import on_horse_killed
 from bot.worker.reaper import Reaper
 from bot.worker.runtime import Runtime, bound, configure
 
+REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 QUIET_LOG = logging.getLogger("imagebot.sandbox.worker")
 QUIET_LOG.setLevel(logging.WARNING)
 
@@ -38,7 +42,7 @@ def run_worker(settings: Settings, services: Services) -> int:
     health = serve_health(settings, Health(settings, services))
     reaper = Reaper(rt)
     reaper.start()
-    worker = Worker(
+    worker = ResilientWorker(
         [Queue(QUEUE, connection=services.redis)],
         connection=services.redis,
         job_monitoring_interval=max(1, round(settings.job_heartbeat_seconds)),  # renews each running job's lease
@@ -49,6 +53,54 @@ def run_worker(settings: Settings, services: Services) -> int:
     if health is not None:
         health.close()
     return 0
+
+
+class ResilientWorker(Worker):
+    """RQ's forking worker, carrying on through a Redis outage of any length instead of quitting.
+
+    RQ retries only its dequeue; a Redis error anywhere else in its loop (renewing a running job's lease,
+    looking at the work horse that ended, the upkeep between jobs) makes it quit for good. Here those wait,
+    with backoff, until Redis answers again. A job whose lease ran out meanwhile is reported by the reapers.
+    """
+
+    def maintain_heartbeats(self, job: Job) -> None:
+        try:
+            super().maintain_heartbeats(job)
+        except REDIS_DOWN as exc:  # the work horse keeps running; the lease is renewed once Redis is back
+            self.log.warning("Worker %s: cannot renew the lease of job %s: %s", self.name, job.id, exc)
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        try:
+            super().execute_job(job, queue)
+        except REDIS_DOWN as exc:
+            self.log.warning("Worker %s: lost Redis around job %s: %s", self.name, job.id, exc)
+            wait_for_redis(self.connection, self.log)
+
+    def check_for_suspension(self, burst: bool) -> None:
+        try:
+            super().check_for_suspension(burst)
+        except REDIS_DOWN:
+            wait_for_redis(self.connection, self.log)
+
+    def run_maintenance_tasks(self) -> None:
+        try:
+            super().run_maintenance_tasks()
+        except REDIS_DOWN:
+            wait_for_redis(self.connection, self.log)
+
+
+def wait_for_redis(client: Any, log: Any, first: float = 1.0, longest: float = 30.0) -> None:
+    """Block until Redis answers a PING, backing off from `first` to `longest` seconds between tries."""
+    pause = first
+    while True:
+        try:
+            client.ping()
+            log.info("Redis answers again")
+            return
+        except REDIS_DOWN as exc:
+            log.warning("Redis does not answer (%s); trying again in %.0f s", exc, pause)
+            time.sleep(pause)
+            pause = min(pause * 2, longest)
 
 
 class ThreadWorker(SimpleWorker):

@@ -10,10 +10,13 @@ from bot.access.guardrails import consume_launch
 from bot.core.terminal import render_text
 from bot.dispatch.confirm import accept_now
 from bot.dispatch.run import dispatch
+from bot.framework.context import Context
 from bot.jobs.progress import Progress
 from bot.jobs.record import JobRecord
 from bot.jobs.store import JobStore
+from bot.services import Services
 from handlers.launch import client_token, launch_job, price_class
+from tests.conftest import free_port
 from tests.handlers.conftest import all_instances, tags_of, wait_done
 from tests.support.ec2 import create_ami, set_fields
 
@@ -66,6 +69,13 @@ def test_launch_quota_refuses(ops):
         consume_launch(ops.services.redis, ops.services.policy, "U0OPS")
     reply = dispatch(ops, "/image launch ami-0abcdef1234567890")
     assert not reply.ok and "limit of 2 launches per day" in reply.text
+
+
+def test_launch_with_redis_down_says_the_job_store_is_unavailable(ops):
+    down = ops.settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+    ctx = Context(down, Services(down, policy=ops.services.policy), user_id="U0OPS", channel_id="C0OPS")
+    reply = dispatch(ctx, "/image launch ami-0abcdef1234567890")
+    assert not reply.ok and "job store is unavailable" in reply.text and "Something went wrong" not in reply.text
 
 
 def test_a_deprecated_ami_needs_the_flag(ops):

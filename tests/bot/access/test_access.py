@@ -104,6 +104,14 @@ def test_an_invalid_policy_stops_start_up_with_a_clear_error(tmp_path, content, 
     assert str(err.value).startswith("IMAGEBOT_POLICY_FILE:") and expected in str(err.value)
 
 
+def test_a_policy_file_that_is_not_utf8_stops_start_up_in_one_line(tmp_path):
+    path = tmp_path / "policy.yml"
+    path.write_bytes("contact: 'équipe plateforme'".encode("latin-1"))
+    with pytest.raises(ConfigError) as err:
+        load_policy(str(path))
+    assert str(err.value) == f"IMAGEBOT_POLICY_FILE: {path} is not UTF-8 text (byte 10 is not)."
+
+
 def test_a_missing_policy_file_fails_closed(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_policy(str(tmp_path / "nope.yml"))

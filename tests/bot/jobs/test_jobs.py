@@ -29,7 +29,7 @@ from bot.services import Services
 from bot.shell import repl
 from bot.worker.reaper import RQ_LEASE_GRACE, reap, started_registry
 from bot.worker.runtime import Runtime
-from tests.conftest import free_port
+from tests.conftest import BOT_TOKEN, free_port
 
 REPO = Path(__file__).resolve().parents[3]
 STEPS = "test.steps"
@@ -102,6 +102,18 @@ def test_a_transient_failure_is_retried_and_a_permanent_one_is_not(ctx, store, s
     assert store.get(broken.id).attempts == 1
     wait_until(lambda: thread_replies(slack_api, failed.message_ts), what="the failure in the thread")
     assert "does not exist" in thread_replies(slack_api, failed.message_ts)[0].body["text"]
+
+
+def test_a_secret_in_a_job_error_is_scrubbed_everywhere_it_is_shown(ctx, store, slack_api, start_worker):
+    start_worker()
+    leaked = f"the token {BOT_TOKEN} and the key AKIAABCDEFGHIJKLMNOP were refused"
+    record, _ = submit(ctx, STEPS, {"fail": leaked}, "a job that fails with a secret in its error")
+    failed = wait_status(store, record.id, "failed")
+    assert failed.error == "the token [redacted] and the key [redacted] were refused"
+    thread = wait_until(lambda: thread_replies(slack_api, failed.message_ts), what="the thread reply")
+    shown = dispatch(ctx, f"/image job {record.id}")
+    for text in (thread[0].body["text"], str(thread[0].body["blocks"]), shown.text, str(shown.to_blocks())):
+        assert BOT_TOKEN not in text and "AKIAABCDEFGHIJKLMNOP" not in text
 
 
 def test_a_killed_worker_leaves_a_failed_job_reported_in_its_thread(

@@ -1,0 +1,24 @@
+"""Text at the edge: what comes in from Slack or a terminal is made safe to encode once, before anything reads it."""
+
+from __future__ import annotations
+
+import unicodedata
+
+MAX_INPUT = 4000  # characters: Slack's own limit for a slash command's text; also bounds the work below
+
+
+def clean(text: str) -> str:
+    """Lone surrogates (text that cannot be UTF-8) become U+FFFD; the rest is put in NFC form.
+
+    Text longer than MAX_INPUT is cut to one character more, so callers can tell it was too long without
+    spending time on it (NFC of a long run of combining marks takes time in the square of its length).
+    """
+    repaired = text[: MAX_INPUT + 1].encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return unicodedata.normalize("NFC", repaired)
+
+
+def too_long(text: str) -> str | None:
+    """What to say when a command or question is longer than MAX_INPUT, else None."""
+    if len(text) <= MAX_INPUT:
+        return None
+    return f"That is longer than {MAX_INPUT:,} characters. Shorten it, or ask one thing at a time."
