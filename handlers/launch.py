@@ -30,6 +30,7 @@ from bot.framework.starting import proposal_reply
 from bot.framework.subcommand import subcommand
 from bot.jobs.progress import Progress
 from bot.jobs.record import JobResult
+from bot.jobs.store import store_errors
 from handlers.shared.ami import POLL_SECONDS, available_image, deprecation_text, tags_text
 
 DEFAULT_TYPE = "t3.micro"
@@ -76,7 +77,8 @@ def launch(ctx: Context, cmd: Command) -> Reply:
     instance_type = cmd.option("type") or DEFAULT_TYPE
     policy = ctx.services.policy
     check_launch(policy, instance_type, region)
-    check_launch_quota(ctx.services.redis, policy, ctx.user_id)
+    with store_errors(ctx.settings):  # the quota is counted in Redis, like the job store
+        check_launch_quota(ctx.services.redis, policy, ctx.user_id)
     image = available_image(ctx, region, ami_id, "--region")
     deprecated = image.deprecated(datetime.now(UTC))
     if deprecated and not cmd.flag("allow-deprecated"):

@@ -67,8 +67,8 @@ class AwsClients:
         s = self.settings
         return botocore.config.Config(
             retries={"mode": s.aws_retry_mode, "total_max_attempts": s.aws_max_attempts},  # retries included
-            connect_timeout=5,
-            read_timeout=30,
+            connect_timeout=min(5.0, s.aws_timeout_seconds),
+            read_timeout=s.aws_timeout_seconds,  # per attempt: answers come after the ack, but not never
             max_pool_connections=32,
         )
 

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = Field(None, alias="AWS_ENDPOINT_URL")
     aws_retry_mode: Literal["standard", "adaptive", "legacy"] = Field("standard", alias="AWS_RETRY_MODE")
     aws_max_attempts: int = Field(5, alias="AWS_MAX_ATTEMPTS", ge=1, le=20)
+    aws_timeout_seconds: float = Field(10.0, alias="IMAGEBOT_AWS_TIMEOUT_SECONDS", gt=0, le=120)
     aws_concurrency: int = Field(32, alias="IMAGEBOT_AWS_CONCURRENCY", ge=1, le=64)
     expected_regions: str = Field("", alias="IMAGEBOT_EXPECTED_REGIONS")
 

@@ -1,9 +1,14 @@
-"""A slow AWS endpoint: a local HTTP proxy that sleeps before forwarding each request to moto's server.
+"""A slow or faulty AWS endpoint: a local HTTP proxy that sleeps before forwarding each request to moto's server.
 
 Point AWS_ENDPOINT_URL at `SlowProxy(moto_url, delay).url` and every AWS call
 takes at least `delay` seconds longer, as a slow or distant AWS does. Each
 request is handled in its own thread, so concurrent calls wait side by side,
 not one after another. `forwarded` counts the requests answered by moto.
+
+`fault` makes it misbehave until set back to None: "hang" (hold the request
+`hang_seconds`, then close it unanswered), "drop" (close it at once), an HTTP
+status such as 500 or 503 (an EC2-style error body), or "throttle" (503 with
+RequestLimitExceeded, as EC2 throttles).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ class SlowProxy:
     def __init__(self, target: str, delay: float = 0.1) -> None:
         parts = urlsplit(target)
         self.delay = delay
+        self.fault: str | int | None = None
+        self.hang_seconds = 60.0
         self._lock = threading.Lock()
         self._forwarded = 0
         handler = type("Handler", (_Forward,), {"host": parts.hostname, "port": parts.port, "proxy": self})
@@ -63,6 +70,10 @@ class _Forward(BaseHTTPRequestHandler):
 
     def _forward(self, method: str) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", 0) or 0))
+        fault = self.proxy.fault
+        if fault is not None:
+            self._misbehave(fault)
+            return
         time.sleep(self.proxy.delay)
         upstream = http.client.HTTPConnection(self.host, self.port, timeout=30)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
@@ -75,6 +86,23 @@ class _Forward(BaseHTTPRequestHandler):
         for key, value in resp.getheaders():
             if key.lower() not in HOP_HEADERS:
                 self.send_header(key, value)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _misbehave(self, fault: str | int) -> None:
+        if fault in ("hang", "drop"):
+            if fault == "hang":
+                time.sleep(self.proxy.hang_seconds)
+            self.close_connection = True
+            return
+        status, code = (503, "RequestLimitExceeded") if fault == "throttle" else (int(fault), f"Status{fault}")
+        data = (
+            f"<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error><Code>{code}</Code>"
+            f"<Message>injected by the test</Message></Error></Errors><RequestID>chaos</RequestID></Response>"
+        ).encode()
+        self.send_response(status)
+        self.send_header("content-type", "text/xml")
         self.send_header("content-length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import http.client
-import shutil
-import subprocess
 import time
 
 import pytest
 
-from tests.conftest import free_port, unavailable
+from tests.support.redis_server import RedisServer
 from tests.support.serve import ServeProcess
 from tests.support.signing import slash_command_body
 
@@ -85,32 +83,6 @@ def test_anything_else_is_not_found(serve):
 # --------------------------------------------------------------- readiness
 
 
-class RedisServer:
-    """A private redis-server that a test can stop and start again on the same port."""
-
-    def __init__(self, tmp_path) -> None:
-        self.binary = shutil.which("redis-server")
-        if self.binary is None:
-            unavailable("redis-server", "install it (apt-get install redis-server) or run ./scripts/test")
-        self.port = free_port()
-        self.dir = tmp_path
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.start()
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", str(self.dir)]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(10)
-
-
 def wait_for(check, timeout=20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -121,7 +93,7 @@ def wait_for(check, timeout=20.0):
 
 
 def test_readiness_follows_redis_and_liveness_does_not(settings, tmp_path):
-    redis_server = RedisServer(tmp_path)
+    redis_server = RedisServer(tmp_path, persistent=False)
     serve = ServeProcess(settings.model_copy(update={"redis_url": redis_server.url}), tmp_path)
     try:
         wait_for(lambda: serve.request("GET", "/readyz")[0] == 200)
