@@ -8,11 +8,13 @@ from contextlib import contextmanager
 import docker
 import docker.errors
 import requests.exceptions
+import urllib3.exceptions
 
 from bot.core.errors import CommandError
 from bot.docker.reference import ImageRef
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+CUT_OFF = (urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError)
 
 
 class DockerError(CommandError):
@@ -110,6 +112,10 @@ def first_line(exc: Exception) -> str:
 
 
 def _host_of(client: docker.DockerClient) -> str:
+    """The engine's address as DOCKER_HOST writes it (`unix:///…` for a socket, not docker-py's placeholder)."""
+    socket_path = getattr(getattr(client.api, "_custom_adapter", None), "socket_path", None)
+    if socket_path:
+        return f"unix://{socket_path}"
     return str(getattr(client.api, "base_url", "") or "") or DEFAULT_SOCKET
 
 
@@ -130,6 +136,8 @@ def engine_errors(client: docker.DockerClient, ref: ImageRef, local: bool = Fals
         ) from exc
     except requests.exceptions.ConnectionError as exc:
         raise engine_unreachable(_host_of(client), first_line(exc)) from exc
+    except CUT_OFF as exc:  # the engine went away in the middle of a stream (a pull's events)
+        raise engine_unreachable(_host_of(client), "the connection broke in the middle of an answer") from exc
 
 
 def not_on_host(ref: ImageRef) -> DockerError:

@@ -64,6 +64,8 @@ class PullTracker:
     def _apply(self, layer: Layer, status: str, detail: dict[str, Any]) -> None:
         current, total = int(detail.get("current") or 0), int(detail.get("total") or 0)
         if status == "Downloading":
+            if total and layer.size and total < layer.size:  # a resumed layer: the engine counts what is left
+                current, total = current + layer.size - total, layer.size
             layer.size = total or layer.size
             layer.downloaded = min(current, total) if total else current
             layer.score = max(layer.score, DOWNLOAD_SHARE * (current / total if total else 0))

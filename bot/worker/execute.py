@@ -179,6 +179,7 @@ def describe_failure(exc: BaseException, job: Job) -> str:
         return WORKER_DIED
     if isinstance(exc, JobTimeoutException):
         return f"it ran longer than its {job.timeout} s limit and was stopped"
-    if isinstance(exc, CommandError):
-        return exc.message
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, CommandError | TransientJobError):
+        return str(exc)  # already said for a person
+    log.error("a job failed on an unexpected error", exc_info=exc, extra={"job": job.id})
+    return "it stopped on an unexpected error; the worker's log has the details (search for the job id)"

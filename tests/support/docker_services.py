@@ -7,7 +7,10 @@ images are made locally with `docker import` (the engine API's import) from
 tarballs written here, then `docker build` FROM that local base with COPY
 steps, one layer each, and pushed to the private registry.
 
-`stop()` ends both processes and removes every file they wrote.
+`stop()` ends both processes and removes every file they wrote. The chaos tests
+stop one of them mid-session and bring it back where it was: `stop_registry()`
+/ `start_registry()` (same address, config and storage) and `stop_engine()` /
+`start_engine()` (same socket, data and exec roots).
 """
 
 from __future__ import annotations
@@ -93,6 +96,30 @@ class DockerStack:
         client.images.prune(filters={"dangling": False})
         client.close()
 
+    def stop_registry(self) -> None:
+        """Stop the registry process as an outage would (SIGTERM); its storage stays for `start_registry()`."""
+        _end(self.registry_proc)
+
+    def start_registry(self) -> None:
+        """Start the registry again on the same address, config and storage (a no-op while it runs)."""
+        if self.registry_proc.poll() is None:
+            return
+        binary = find_binary("docker-registry", "/usr/bin/docker-registry")
+        self.registry_proc = _start_registry(binary, self.workdir, self.registry, log_mode="ab")
+        _wait_for_registry(self)
+
+    def stop_engine(self) -> None:
+        """Stop dockerd (SIGTERM, as `systemctl stop docker` would); its data root stays for `start_engine()`."""
+        _end(self.dockerd)
+
+    def start_engine(self) -> None:
+        """Start dockerd again on the same socket, data and exec roots (a no-op while it runs)."""
+        if self.dockerd.poll() is None:
+            return
+        binary = find_binary("dockerd", "/usr/sbin/dockerd", "/usr/bin/dockerd")
+        self.dockerd = _start_dockerd(binary, self.workdir, self.registry, log_mode="ab")
+        _wait_for_engine(self)
+
     def stop(self) -> None:
         for proc in (self.dockerd, self.registry_proc):
             _end(proc)
@@ -147,7 +174,7 @@ def start_stack(prefix: str = "imagebot-docker-") -> DockerStack:
     return stack
 
 
-def _start_registry(binary: str, workdir: Path, address: str) -> subprocess.Popen[bytes]:
+def _start_registry(binary: str, workdir: Path, address: str, log_mode: str = "wb") -> subprocess.Popen[bytes]:
     config = workdir / "registry.yml"
     config.write_text(
         "version: 0.1\n"
@@ -155,11 +182,11 @@ def _start_registry(binary: str, workdir: Path, address: str) -> subprocess.Pope
         f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'registry'}\n  delete:\n    enabled: true\n"
         f"http:\n  addr: {address}\n"
     )
-    log = (workdir / "registry.log").open("wb")
+    log = (workdir / "registry.log").open(log_mode)
     return subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
 
 
-def _start_dockerd(binary: str, workdir: Path, registry: str) -> subprocess.Popen[bytes]:
+def _start_dockerd(binary: str, workdir: Path, registry: str, log_mode: str = "wb") -> subprocess.Popen[bytes]:
     args = [
         binary,
         "--iptables=false",
@@ -173,7 +200,7 @@ def _start_dockerd(binary: str, workdir: Path, registry: str) -> subprocess.Pope
         f"--insecure-registry={registry}",
         "--log-level=warn",
     ]
-    log = (workdir / "dockerd.log").open("wb")
+    log = (workdir / "dockerd.log").open(log_mode)
     return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
 
 

@@ -15,7 +15,7 @@ from bot.core.errors import CommandError
 from bot.docker.errors import DockerError, explain_registry_error
 from bot.docker.inspect import inspect_local, inspect_remote
 from bot.docker.platforms import parse_platform
-from bot.docker.progress import describe_progress, throttled
+from bot.docker.progress import PullTracker, describe_progress, throttled
 from bot.docker.pull import pull_image
 from bot.docker.reference import COMPONENT, TAG, ImageRef, parse_reference
 from bot.services import Services
@@ -346,3 +346,15 @@ def test_inspect_remote_of_a_missing_tag_is_named(docker_stack, client):
     with pytest.raises(DockerError) as caught:
         inspect_remote(client, f"{docker_stack.images['small'].repository}:nope")
     assert caught.value.kind == "not_found" and "no `nope`" in caught.value.message
+
+
+def test_a_resumed_layer_keeps_counting_up_instead_of_starting_over():
+    """After a dropped connection dockerd resumes a layer and reports progress against what is left."""
+    tracker = PullTracker()
+    mb = 1_000_000
+    tracker.feed({"status": "Downloading", "id": "l1", "progressDetail": {"current": 20 * mb, "total": 24 * mb}})
+    before = (tracker.bytes_downloaded, tracker.bytes_total, tracker.fraction)
+    tracker.feed({"status": "Retrying in 5 seconds", "id": "l1"})
+    tracker.feed({"status": "Downloading", "id": "l1", "progressDetail": {"current": 1 * mb, "total": 4 * mb}})
+    assert tracker.bytes_total == 24 * mb and tracker.bytes_downloaded == 21 * mb > before[0]
+    assert tracker.fraction >= before[2]
