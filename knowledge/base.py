@@ -15,6 +15,7 @@ from bot.core.markup import Mrkdwn, link
 ROOT = Path(__file__).resolve().parent
 ENTRIES = ROOT / "entries"
 COMPARE = ROOT / "compare.yml"
+SEEDS = ROOT / "seeds.yml"
 REQUIRED = ("id", "title", "questions", "tags", "related", "sources")
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
 
@@ -81,10 +82,20 @@ def parse_entry(path: Path) -> Entry:
 
 def _source(path: Path, raw: Any) -> Source:
     if isinstance(raw, dict) and raw.get("seed"):
-        return Source(title=f"seed document {raw['seed']}", seed=str(raw["seed"]))
+        seed = str(raw["seed"])
+        title = seed_titles().get(seed)
+        if title is None:
+            raise KnowledgeError(f"{path.name}: seed {seed} has no title in knowledge/seeds.yml")
+        return Source(title=title, seed=seed)
     if isinstance(raw, dict) and raw.get("title") and raw.get("url"):
         return Source(title=str(raw["title"]), url=str(raw["url"]))
     raise KnowledgeError(f"{path.name}: a source needs `seed: <file>` or `title` and `url`, got {raw!r}")
+
+
+@cache
+def seed_titles() -> dict[str, str]:
+    """What a seed article is shown as: its title (knowledge/seeds.yml), never its file name."""
+    return {str(k): str(v) for k, v in (yaml.safe_load(SEEDS.read_text(encoding="utf-8")) or {}).items()}
 
 
 @cache

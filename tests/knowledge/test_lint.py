@@ -1,18 +1,13 @@
 """The knowledge base lints clean: every entry complete, linked and short enough for Slack."""
 
 import re
-from pathlib import Path
 
 import pytest
 
 from bot.core.blocks import SECTION_TEXT
-from knowledge.base import ENTRIES, REQUIRED, load_dimensions, load_entries, parse_entry
+from knowledge.base import ENTRIES, REQUIRED, load_dimensions, load_entries, parse_entry, seed_titles
 
-SEEDS = {
-    line.strip()
-    for line in (Path(__file__).resolve().parent / "seed_documents.txt").read_text().splitlines()
-    if line.strip() and not line.startswith("#")
-}
+SEEDS = set(seed_titles())
 ENTRY_FILES = sorted(ENTRIES.glob("*.md"))
 
 
@@ -49,6 +44,13 @@ def test_every_source_is_a_seed_document_or_an_official_link():
                 assert s.seed in SEEDS, f"{e.id}: no seed {s.seed}"
             else:
                 assert s.url and s.url.startswith("https://"), f"{e.id}: {s}"
+
+
+def test_sources_are_shown_by_title_never_by_file_name():
+    for entry in load_entries():
+        for source in entry.sources:
+            shown = source.mrkdwn()
+            assert ".txt" not in shown and "seed document" not in shown, (entry.id, shown)
 
 
 def test_every_seed_document_is_used():
