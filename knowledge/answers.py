@@ -17,12 +17,18 @@ _index_lock = threading.Lock()
 
 
 def index() -> Index:
-    """The search index, built once per process on first use (under a lock: threads ask at once)."""
+    """The search index, once per process on first use (under a lock: threads ask at once).
+
+    Read from the on-disk cache when the knowledge base and the search code are unchanged, else built
+    and cached for the next start (knowledge.index_cache).
+    """
     global _index
     if _index is None:
         with _index_lock:
             if _index is None:
-                _index = Index(load_entries())
+                from knowledge.index_cache import load_or_build
+
+                _index = load_or_build(lambda: Index(load_entries()))
     return _index
 
 

@@ -29,6 +29,16 @@ from tests.support.signing import SIGNING_SECRET
 from tests.support.slack_api import SlackStandIn
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+KEEP_ENV = ("IMAGEBOT_TEST_REDIS_URL", "IMAGEBOT_CACHE_DIR")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The knowledge index cache of this run goes to a temporary directory, never the user's own cache."""
+    os.environ["IMAGEBOT_CACHE_DIR"] = tempfile.mkdtemp(prefix="imagebot-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.pop("IMAGEBOT_CACHE_DIR", ""), ignore_errors=True)
 BOT_TOKEN = "xoxb-test-0000000000-abcdefghijklmnop"
 APP_TOKEN = "xapp-1-test-abcdefghijklmnop"
 
@@ -186,7 +196,7 @@ def slack_api(slack_server: SlackStandIn) -> SlackStandIn:
 def settings(redis_url: str, aws_url: str, slack_api: SlackStandIn, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings pointing every client at the test services."""
     for name in list(os.environ):
-        if name.startswith(("SLACK_", "IMAGEBOT_")) and name != "IMAGEBOT_TEST_REDIS_URL":
+        if name.startswith(("SLACK_", "IMAGEBOT_")) and name not in KEEP_ENV:
             monkeypatch.delenv(name)
     return load_settings(
         SLACK_BOT_TOKEN=BOT_TOKEN,

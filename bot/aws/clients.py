@@ -5,12 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
-
-import boto3
-import botocore.config
+from typing import TYPE_CHECKING, Any
 
 from bot.core.config import Settings
+
+if TYPE_CHECKING:  # boto3 is imported when the first client is made: commands without AWS never load it
+    import boto3
+    import botocore.config
 
 
 class RegionCache:
@@ -64,6 +65,8 @@ class AwsClients:
             return self._ec2[region]
 
     def config(self) -> botocore.config.Config:
+        import botocore.config
+
         s = self.settings
         return botocore.config.Config(
             retries={"mode": s.aws_retry_mode, "total_max_attempts": s.aws_max_attempts},  # retries included
@@ -74,5 +77,7 @@ class AwsClients:
 
     def _boto_session(self) -> boto3.session.Session:
         if self._session is None:
+            import boto3
+
             self._session = boto3.session.Session()
         return self._session

@@ -11,28 +11,36 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeAlias
-
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    ParamValidationError,
-    PartialCredentialsError,
-    ReadTimeoutError,
-)
-from botocore.parsers import ResponseParserError
+from functools import cache
+from typing import TYPE_CHECKING, TypeAlias
 
 from bot.core.command import PREFIX
 from bot.core.errors import CommandError
 from bot.core.metrics import AWS_ERRORS as AWS_ERROR_COUNT
 
-# Everything a boto3 call raises for an AWS-side or transport failure.
-AwsError: TypeAlias = ClientError | BotoCoreError | ResponseParserError
-AWS_ERRORS = (ClientError, BotoCoreError, ResponseParserError)
+if TYPE_CHECKING:  # botocore is imported when an AWS call is made or fails: commands without AWS never load it
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
+
+    # Everything a boto3 call raises for an AWS-side or transport failure.
+    AwsError: TypeAlias = ClientError | BotoCoreError | ResponseParserError
+
+
+@cache
+def aws_error_types() -> tuple[type[Exception], ...]:
+    """Everything a boto3 call raises for an AWS-side or transport failure (`except aws_error_types():`)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
+
+    return (ClientError, BotoCoreError, ResponseParserError)
+
+
+def param_validation_error() -> type[Exception]:
+    """botocore's error for a call we built wrong: our bug, never an AWS failure."""
+    from botocore.exceptions import ParamValidationError
+
+    return ParamValidationError
+
 
 AMI_ID_IN_TEXT = re.compile(r"ami-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 NOT_FOUND = ("InvalidAMIID.NotFound", "InvalidAMIID.Unavailable")
@@ -56,6 +64,16 @@ def error_code(exc: ClientError) -> str:
 
 def explain(exc: AwsError, region: str = "") -> CommandError:
     """A plain-language CommandError for an AWS failure, saying what to do about it."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionClosedError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        PartialCredentialsError,
+        ReadTimeoutError,
+    )
+
     where = f" in `{region}`" if region else ""
     AWS_ERROR_COUNT.labels(error_code(exc) if isinstance(exc, ClientError) else type(exc).__name__).inc()
     if isinstance(exc, ClientError):
@@ -111,7 +129,7 @@ def aws_errors(region: str = "") -> Iterator[None]:
     """Turn AWS failures raised inside into plain-language CommandErrors; our own bugs pass through."""
     try:
         yield
-    except ParamValidationError:
+    except param_validation_error():
         raise
-    except AWS_ERRORS as exc:
+    except aws_error_types() as exc:
         raise explain(exc, region) from exc

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from bot.aws.clients import AwsClients
 from bot.aws.errors import NOT_FOUND, aws_errors, error_code
 from bot.core.command import PREFIX
@@ -97,6 +95,8 @@ def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
 
 def describe_image(clients: AwsClients, region: str, ami_id: str) -> Image | None:
     """The AMI with this id in this region, or None when it is not there (or deregistered)."""
+    from botocore.exceptions import ClientError  # here: botocore loads with the first AWS call, not at start-up
+
     with aws_errors(region):
         try:
             images = clients.ec2(region).describe_images(ImageIds=[ami_id])["Images"]

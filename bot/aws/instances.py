@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from bot.aws.clients import AwsClients
 from bot.aws.errors import aws_errors, error_code, explain
 from bot.aws.images import tag_list
@@ -59,6 +57,8 @@ def launch_params(
 
 def dry_run_launch(clients: AwsClients, region: str, params: dict[str, Any]) -> None:
     """`run_instances(DryRun=True)`: returns when EC2 says it would succeed, else a clear refusal."""
+    from botocore.exceptions import ClientError  # here: botocore loads with the first AWS call, not at start-up
+
     with aws_errors(region):
         try:
             clients.ec2(region).run_instances(DryRun=True, **params)
@@ -92,6 +92,8 @@ def find_instance_by_tag(clients: AwsClients, region: str, key: str, value: str)
 
 def describe_instance(clients: AwsClients, region: str, instance_id: str) -> dict[str, Any] | None:
     """The instance, or None while EC2 does not show it yet (eventual consistency right after a launch)."""
+    from botocore.exceptions import ClientError
+
     with aws_errors(region):
         try:
             reservations = clients.ec2(region).describe_instances(InstanceIds=[instance_id])["Reservations"]

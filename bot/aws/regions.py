@@ -7,13 +7,10 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
-
-import boto3
-from botocore.exceptions import ParamValidationError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.aws.clients import AwsClients
-from bot.aws.errors import AWS_ERRORS, aws_errors, explain
+from bot.aws.errors import aws_error_types, aws_errors, explain, param_validation_error
 from bot.core.errors import CommandError
 from bot.core.formatting import closest, did_you_mean
 
@@ -23,10 +20,15 @@ ENABLED = ("opt-in-not-required", "opted-in")
 
 T = TypeVar("T")
 
+if TYPE_CHECKING:  # boto3 is imported on first use (bot.aws.clients)
+    import boto3
+
 
 @cache
 def _session() -> boto3.session.Session:
     """A session only for botocore's partition data (no credentials are read)."""
+    import boto3
+
     return boto3.session.Session()
 
 
@@ -108,7 +110,7 @@ def _guarded(region: str, lookup: Callable[[str], T]) -> RegionResult:
         return RegionResult(region, value=lookup(region))
     except CommandError as exc:
         return RegionResult(region, error=exc.message)
-    except ParamValidationError:
+    except param_validation_error():
         raise  # our bug, not the region's failure
-    except AWS_ERRORS as exc:
+    except aws_error_types() as exc:
         return RegionResult(region, error=explain(exc, region).message)

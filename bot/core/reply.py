@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.blocks import render_blocks, render_fallback
 from bot.core.markup import md
 from bot.core.parts import Part, Text
 from bot.core.proposal import Proposal
@@ -34,6 +33,8 @@ class Reply:
     @property
     def text(self) -> str:
         """The fallback `text` Slack gets beside the blocks (notifications, screen readers): escaped mrkdwn."""
+        from bot.core.blocks import render_fallback  # slack_sdk loads only where Slack's shapes are needed
+
         return render_fallback(self)
 
     @property
@@ -42,6 +43,8 @@ class Reply:
         return render_text(self, color=False)
 
     def to_blocks(self) -> list[dict[str, Any]]:
+        from bot.core.blocks import render_blocks
+
         return render_blocks(self)
 
     def to_json(self) -> dict[str, Any]:

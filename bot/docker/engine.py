@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import threading
-
-import docker
-import docker.errors
+from typing import TYPE_CHECKING
 
 from bot.core.config import Settings
 from bot.docker.errors import engine_unreachable, first_line
+
+if TYPE_CHECKING:  # the SDK is imported when the client is first made: commands without Docker never load it
+    import docker
 
 
 class DockerEngine:
@@ -23,6 +24,8 @@ class DockerEngine:
         """The engine client; an engine that does not answer is a DockerError naming DOCKER_HOST."""
         with self._lock:
             if self._client is None:
+                import docker.errors  # the SDK loads here, with the first command that needs the engine
+
                 try:
                     self._client = self._connect()
                 except docker.errors.DockerException as exc:
@@ -30,6 +33,8 @@ class DockerEngine:
             return self._client
 
     def _connect(self) -> docker.DockerClient:
+        import docker
+
         if self.settings.docker_host:
             return docker.DockerClient(base_url=self.settings.docker_host, timeout=30)
         return docker.from_env(timeout=30)

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import docker
-import docker.errors
-import requests.exceptions
-import urllib3.exceptions
+from typing import TYPE_CHECKING
 
 from bot.core.errors import CommandError
 from bot.docker.reference import ImageRef
 
+if TYPE_CHECKING:  # the SDK is imported with the engine client (bot.docker.engine), not at start-up
+    import docker
+
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
-CUT_OFF = (urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError)
 
 
 class DockerError(CommandError):
@@ -122,6 +120,11 @@ def _host_of(client: docker.DockerClient) -> str:
 @contextmanager
 def engine_errors(client: docker.DockerClient, ref: ImageRef, local: bool = False) -> Iterator[None]:
     """Turn the SDK's named errors inside the block into DockerErrors."""
+    import docker.errors  # loaded already: there is a client
+    import requests.exceptions
+    import urllib3.exceptions
+
+    cut_off = (urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError)
     try:
         yield
     except docker.errors.ImageNotFound as exc:
@@ -136,7 +139,7 @@ def engine_errors(client: docker.DockerClient, ref: ImageRef, local: bool = Fals
         ) from exc
     except requests.exceptions.ConnectionError as exc:
         raise engine_unreachable(_host_of(client), first_line(exc)) from exc
-    except CUT_OFF as exc:  # the engine went away in the middle of a stream (a pull's events)
+    except cut_off as exc:  # the engine went away in the middle of a stream (a pull's events)
         raise engine_unreachable(_host_of(client), "the connection broke in the middle of an answer") from exc
 
 

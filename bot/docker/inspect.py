@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
-
-import docker
+from typing import TYPE_CHECKING, Any
 
 from bot.docker.errors import engine_errors
 from bot.docker.platforms import image_platform, platform_name
 from bot.docker.reference import ImageRef, parse_reference
+
+if TYPE_CHECKING:  # the SDK is imported with the engine client (bot.docker.engine)
+    import docker
 
 
 @dataclass(frozen=True)

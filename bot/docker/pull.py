@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
-from typing import Any
-
-import docker
+from typing import TYPE_CHECKING, Any
 
 from bot.core.formatting import human_size
 from bot.docker.errors import DockerError, engine_errors, explain_registry_error, no_platform
@@ -15,6 +13,9 @@ from bot.docker.inspect import engine_time
 from bot.docker.platforms import image_platform, parse_platform, platform_name, same_platform
 from bot.docker.progress import ProgressCallback, PullTracker
 from bot.docker.reference import ImageRef, parse_reference
+
+if TYPE_CHECKING:  # the SDK is imported with the engine client (bot.docker.engine)
+    import docker
 
 
 @dataclass(frozen=True)

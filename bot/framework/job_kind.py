@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from rq import Retry
+from typing import TYPE_CHECKING, Any
 
 from bot.core.command import PREFIX
 from bot.core.errors import CommandError
 from bot.framework.context import Context
 from bot.jobs.progress import Progress
 from bot.jobs.record import JobResult
+
+if TYPE_CHECKING:  # RQ is imported when a job is enqueued (bot.jobs.queue), not with the commands that define kinds
+    from rq import Retry
 
 JobFunction = Callable[[Context, Progress, dict[str, Any]], JobResult]
 
@@ -31,6 +32,8 @@ class JobKind:
     backoff: tuple[int, ...] = (5, 30, 120)
 
     def retry(self) -> Retry | None:
+        from rq import Retry
+
         return Retry(max=self.retries, interval=list(self.backoff)) if self.retries else None
 
 

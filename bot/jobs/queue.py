@@ -7,15 +7,15 @@ points are written here once.
 from __future__ import annotations
 
 from contextlib import suppress
-
-import redis
-from rq import Callback, Queue, Retry
-from rq.command import send_stop_job_command
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job
+from typing import TYPE_CHECKING
 
 from bot.jobs.record import CANCELED, QUEUED, JobRecord
 from bot.jobs.store import JobStore
+
+if TYPE_CHECKING:  # RQ is imported when a job is enqueued or canceled: other commands never load it
+    import redis
+    from rq import Queue, Retry
+    from rq.job import Job
 
 QUEUE = "imagebot"
 JOB_FUNCTION = "bot.worker.execute.execute_job"
@@ -25,11 +25,15 @@ RESULT_TTL = 3600
 
 
 def queue_for(client: redis.Redis) -> Queue:
+    from rq import Queue
+
     return Queue(QUEUE, connection=client)
 
 
 def enqueue(store: JobStore, record: JobRecord, timeout: int, retry: Retry | None) -> Job:
     """Put the record's work on the queue (the RQ job id is the record id)."""
+    from rq import Callback
+
     return queue_for(store.redis).enqueue(
         JOB_FUNCTION,
         record.id,
@@ -58,12 +62,18 @@ def cancel(store: JobStore, record: JobRecord, by: str) -> JobRecord:
 
 
 def _drop_from_queue(client: redis.Redis, job_id: str) -> None:
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+    from rq.job import Job
+
     # already taken by a worker, or gone: the record's status keeps it from running anyway
     with suppress(NoSuchJobError, InvalidJobOperation):
         Job.fetch(job_id, connection=client).cancel()
 
 
 def _stop_work_horse(client: redis.Redis, job_id: str) -> None:
+    from rq.command import send_stop_job_command
+    from rq.exceptions import InvalidJobOperation, NoSuchJobError
+
     # not started yet, or already ended: the cancel request on the record covers it
     with suppress(NoSuchJobError, InvalidJobOperation):
         send_stop_job_command(client, job_id)
