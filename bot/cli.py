@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.config import Settings, load_settings
@@ -54,6 +55,16 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.set_defaults(func=cmd_ask)
 
+    kb = sub.add_parser("kb", help="knowledge base curation: eval | calibrate")
+    kb_modes = kb.add_subparsers(dest="kb_mode", required=True, metavar="ACTION")
+    evaluate = kb_modes.add_parser("eval", help="score the question set: tuning and measured halves")
+    evaluate.add_argument("--questions", type=Path, help="a JSON-lines question set (default: the project's)")
+    evaluate.add_argument("--misses", action="store_true", help="list the tuning half's misses")
+    evaluate.set_defaults(func=cmd_kb_eval)
+    calibrate = kb_modes.add_parser("calibrate", help="refit knowledge/calibration.json on the tuning half")
+    calibrate.add_argument("--questions", type=Path, help="a JSON-lines question set (default: the project's)")
+    calibrate.set_defaults(func=cmd_kb_calibrate)
+
     sub.add_parser("serve", help="Slack HTTP mode on $PORT").set_defaults(func=cmd_serve)
     sub.add_parser("socket", help="Slack Socket Mode").set_defaults(func=cmd_socket)
     sub.add_parser("worker", help="run the job worker").set_defaults(func=cmd_worker)
@@ -77,10 +88,13 @@ def _local_context(args: argparse.Namespace) -> Context:
     else:
         settings = load_settings()
         services = Services(settings)
-    # the terminal is for replies: INFO lines (audit, job bookkeeping) stay out of it unless asked for
-    level = "WARNING" if settings.log_level == "INFO" else settings.log_level
-    configure_logging(level, settings.secrets())
+    configure_logging(_terminal_level(settings), settings.secrets())
     return Context(settings, services, user_id=args.user, channel_id=args.channel, transport="shell")
+
+
+def _terminal_level(settings: Settings) -> str:
+    """The terminal is for replies: INFO lines (audit, job bookkeeping) stay out of it unless asked for."""
+    return "WARNING" if settings.log_level == "INFO" else settings.log_level
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
@@ -118,7 +132,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from knowledge.answers import ask_json
 
     settings = load_settings()
-    configure_logging(settings.log_level, settings.secrets())
+    configure_logging(_terminal_level(settings), settings.secrets())
     question = " ".join(args.question)
     if args.json:
         result = ask_json(question)
@@ -132,6 +146,37 @@ def cmd_ask(args: argparse.Namespace) -> int:
     reply = dispatch(ctx, f"ask {json.dumps(question)}")
     _print_reply(reply, as_json=False)
     return 0 if reply.ok else 1
+
+
+def _question_set(path: Path | None) -> Path:
+    from knowledge.evaluate import QUESTIONS
+
+    chosen = path or QUESTIONS
+    if not chosen.is_file():
+        raise ConfigError(f"no question set at {chosen}; pass --questions path/to/questions.jsonl")
+    return chosen
+
+
+def cmd_kb_eval(args: argparse.Namespace) -> int:
+    """Scores from the same search `/image ask` uses; exit 1 when the measured half misses a target."""
+    from knowledge.answers import decide_question
+    from knowledge.evaluate import evaluate, load_questions, report
+
+    text, ok = report(evaluate(load_questions(_question_set(args.questions)), decide_question), args.misses)
+    print(text)
+    return 0 if ok else 1
+
+
+def cmd_kb_calibrate(args: argparse.Namespace) -> int:
+    from knowledge.base import load_entries, load_outside
+    from knowledge.calibrate import calibrate, write
+    from knowledge.confidence import CALIBRATION
+    from knowledge.evaluate import load_questions
+
+    data = calibrate(load_entries(), load_outside(), load_questions(_question_set(args.questions)))
+    write(data)
+    print(f"wrote {CALIBRATION} from {data['tuning_questions']} tuning questions; now run: imagebot kb eval")
+    return 0
 
 
 def _print_reply(reply: Reply, as_json: bool) -> None:

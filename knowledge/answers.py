@@ -1,4 +1,4 @@
-"""Answering a question from the knowledge base: the confident entry, if any, and the nearest topics."""
+"""Answering a question from the knowledge base: one sure answer, up to three choices, or an honest no."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from knowledge.base import load_entries
-from knowledge.search import Index, Match
-
-TOP = 5
-
+from knowledge.base import adopt_entries, load_entries, load_outside
+from knowledge.confidence import Decision, Match, decide
+from knowledge.language import is_english
+from knowledge.search import Index
 
 _index: Index | None = None
 _index_lock = threading.Lock()
@@ -28,34 +27,64 @@ def index() -> Index:
             if _index is None:
                 from knowledge.index_cache import load_or_build
 
-                _index = load_or_build(lambda: Index(load_entries()))
+                built = load_or_build(build_index)
+                adopt_entries(built.entries)
+                _index = built
     return _index
+
+
+def build_index() -> Index:
+    return Index(load_entries(), load_outside())
 
 
 @dataclass(frozen=True)
 class Answer:
     question: str
-    match: Match | None  # the confident match, if any
-    nearest: tuple[Match, ...]
+    decision: Decision
+    english: bool = True
+
+    @property
+    def match(self) -> Match | None:
+        """The sure answer, if there is one."""
+        return self.decision.match
+
+    @property
+    def choices(self) -> tuple[Match, ...]:
+        """The "did you mean" entries when the best ones are close but not sure."""
+        return self.decision.choices
+
+    @property
+    def nearest(self) -> tuple[Match, ...]:
+        return self.decision.ranked
 
     def to_json(self) -> dict[str, Any]:
         m = self.match
         return {
             "matched": m is not None,
+            "english": self.english,
+            "confidence": round(self.decision.confidence, 3),
             "id": m.entry.id if m else None,
             "title": m.entry.title if m else None,
             "answer": m.entry.answer if m else None,
-            "score": round(m.score, 3) if m else (round(self.nearest[0].score, 3) if self.nearest else 0.0),
             "sources": [{"title": s.title, "url": s.url, "seed": s.seed} for s in m.entry.sources] if m else [],
+            "choices": [{"id": c.entry.id, "title": c.entry.title} for c in self.choices],
             "related": list(m.entry.related) if m else [e.entry.id for e in self.nearest[:3]],
         }
 
 
+NOT_ENGLISH = Decision("none", 0.0, (), ())
+
+
 def find_answer(question: str) -> Answer:
-    """The best entry that confidently answers the question, and the nearest topics."""
-    matches = index().search(question, limit=TOP)
-    confident = next((m for m in matches if m.confident), None)
-    return Answer(question, confident, tuple(matches))
+    """The entry that surely answers the question, else the choices worth offering, else nothing."""
+    if not is_english(question):
+        return Answer(question, NOT_ENGLISH, english=False)
+    query, candidates = index().search(question)
+    return Answer(question, decide(query, candidates))
+
+
+def decide_question(question: str) -> Decision:
+    return find_answer(question).decision
 
 
 def ask_json(question: str) -> dict[str, Any]:
