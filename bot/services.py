@@ -22,6 +22,7 @@ from bot.core.logs import Scrubber
 from bot.docker.engine import DockerEngine
 from bot.jobs.notify import JobNotifier, NoNotifier
 from bot.jobs.store import JobStore
+from knowledge.feedback import Feedback
 
 
 class Services:
@@ -60,6 +61,11 @@ class Services:
     @property
     def jobs(self) -> JobStore:
         return JobStore(self.redis, self.settings)
+
+    @property
+    def feedback(self) -> Feedback:
+        """The knowledge base's gap log and votes."""
+        return Feedback(self.redis, self.scrub)
 
     def ec2(self, region: str | None = None) -> Any:
         """The EC2 client for a region (default region when None), created once."""

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from bot.core.command import PREFIX
 from bot.core.errors import CommandError
+from bot.core.parts import Buttons
 from bot.core.reply import Reply
 from bot.core.terminal import render_text
 from bot.dispatch import confirm
@@ -45,6 +46,7 @@ def repl(ctx: Context, read: Callable[[str], str] = input, out: TextIO = sys.std
     _load_history()
     color = out.isatty()
     print(banner(ctx), file=out)
+    choices: list[str] = []  # the last reply's numbered choices: typing 2 runs the second
     while True:
         try:
             line = read("imagebot> ").strip()
@@ -58,7 +60,10 @@ def repl(ctx: Context, read: Callable[[str], str] = input, out: TextIO = sys.std
             continue
         if line.lower() in EXIT_WORDS:
             break
+        if line.isdigit() and 1 <= int(line) <= len(choices):
+            line = choices[int(line) - 1]
         reply = dispatch(ctx, line)
+        choices = [b.value for part in reply.parts if isinstance(part, Buttons) and part.numbered for b in part.buttons]
         if reply.proposal:
             print(render_text(reply, color=color), file=out)
             reply = confirm.prompt(ctx, reply, read)

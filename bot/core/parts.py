@@ -46,6 +46,7 @@ class Button:
 @dataclass(frozen=True)
 class Buttons:
     buttons: tuple[Button, ...]
+    numbered: bool = False  # choices: the terminal lists them 1., 2., 3. and the shell takes the number
 
 
 @dataclass(frozen=True)

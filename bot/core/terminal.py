@@ -48,6 +48,9 @@ def render_text(reply: HasParts, color: bool = False) -> str:
             for label, value in part.pairs:
                 value = plain(as_mrkdwn(value or "—"), color).replace("\n", "\n" + " " * (width + 2))
                 out.append(f"{label.ljust(width)}  {value}")
+        elif isinstance(part, Buttons) and part.numbered:
+            for n, b in enumerate(part.buttons, 1):
+                out.append(f"  {n}. {plain(as_mrkdwn(b.label))}  ({b.value})")
         elif isinstance(part, Buttons):
             labels = [f"[{plain(as_mrkdwn(b.label))}]" + (f" {b.url}" if b.url else "") for b in part.buttons]
             out.append("  ".join(labels))

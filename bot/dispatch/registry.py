@@ -17,6 +17,7 @@ from handlers import (
     docker,
     help,
     jobs,
+    kb,
     launch,
     pull,
 )
@@ -35,6 +36,8 @@ REGISTRY = Registry(
         jobs.cancel_job,
         jobs.check_jobs,
         audit.show_audit,
+        kb.kb_gaps,
+        kb.kb_vote,
         pull.pull,
         docker.docker_inspect,
         docker.docker_remote,

@@ -13,7 +13,7 @@ def related_buttons(ids: tuple[str, ...] | list[str]) -> list[Button]:
     """Up to three buttons that open other entries (privately)."""
     known = entries_by_id()
     return [
-        Button(_short(known[i].title), f"imagebot.run.{n}", value=f"{PREFIX} ask --id {i}")
+        Button(short_title(known[i].title), f"imagebot.run.{n}", value=f"{PREFIX} ask --id {i}")
         for n, i in enumerate([i for i in ids if i in known][:3])
     ]
 
@@ -22,5 +22,5 @@ def share_button(command_text: str) -> Button:
     return Button("Share in channel", "imagebot.share", value=command_text, style="primary")
 
 
-def _short(title: str) -> str:
+def short_title(title: str) -> str:
     return title if len(title) <= LABEL else title[: LABEL - 1].rstrip() + "…"
