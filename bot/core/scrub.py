@@ -22,7 +22,7 @@ def _part(part: Part, scrub: Scrub) -> Part:
     if isinstance(part, Fields):
         return Fields(tuple((scrub(label), scrub(value)) for label, value in part.pairs))
     if isinstance(part, Buttons):
-        return Buttons(tuple(_button(b, scrub) for b in part.buttons))
+        return replace(part, buttons=tuple(_button(b, scrub) for b in part.buttons))
     return part
 
 
