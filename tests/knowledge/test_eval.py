@@ -1,9 +1,19 @@
-"""The dev question set: right answers for in-scope questions, honest "no match" for the rest."""
+"""The question sets: the team's dev set, and the project's own set in two halves (tuning and measured)."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from knowledge.answers import find_answer
+from knowledge.answers import decide_question, find_answer
+from knowledge.base import entries_by_id, load_entries, load_outside
+from knowledge.calibrate import calibrate
+from knowledge.confidence import CALIBRATION
+from knowledge.evaluate import QUESTIONS, evaluate, report
+from knowledge.evaluate import load_questions as load_question_set
+
+IDS = frozenset(entries_by_id())
 
 DEV = Path(__file__).resolve().parent / "dev_questions.jsonl"  # the team's dev set, copied into the project
 
@@ -37,3 +47,67 @@ def test_out_of_scope_questions_get_no_answer():
     for q in load_questions():
         if q.get("out_of_scope"):
             assert find_answer(q["q"]).match is None, q["q"]
+
+
+# --------------------------------------------------------------------- the project's question set
+
+# The measured half's figures when the calibration was last fitted: a change that scores lower fails here.
+# (The issue's targets are 97% right, 99% among choices, 100% declined; `imagebot kb eval` says how far off.)
+FLOOR_RIGHT = 0.67  # 76 of 112
+FLOOR_AMONG = 0.75  # 85 of 112
+FLOOR_DECLINED = 0.95  # 40 of 42
+
+
+def test_the_question_set_is_big_varied_and_split_in_two():
+    questions = load_set()
+    assert len(questions) >= 250
+    outside = [q for q in questions if q.out_of_scope]
+    assert len(outside) >= 50
+    assert {q.half for q in questions} == {"tune", "measured"}
+    for half in ("tune", "measured"):
+        mine = [q for q in questions if q.half == half]
+        assert abs(len(mine) - len(questions) / 2) <= 2, half
+        assert sum(q.out_of_scope for q in mine) >= 40, half
+    assert all(q.right <= IDS for q in questions), "every expected entry exists"
+
+
+def test_both_halves_are_scored_and_the_measured_half_holds(capsys):
+    scores = evaluate(load_set(), decide_question)
+    text, _met = report(scores)
+    with capsys.disabled():
+        print("\n" + text)
+    measured = scores["measured"]
+    outside = [m for m in measured.misses if m.startswith("out of scope")]
+    assert measured.declined >= FLOOR_DECLINED * measured.out_of_scope, outside
+    assert measured.right >= FLOOR_RIGHT * measured.in_scope, text
+    assert measured.among >= FLOOR_AMONG * measured.in_scope, text
+
+
+def test_the_calibration_is_fitted_on_the_tuning_half_alone():
+    tune_only = [q for q in load_set() if q.half == "tune"]
+    fitted = calibrate(load_entries(), load_outside(), tune_only)
+    committed = json.loads(CALIBRATION.read_text())
+    assert _close(fitted, committed), "knowledge/calibration.json is stale: run `imagebot kb calibrate`"
+
+
+def test_kb_eval_prints_both_halves():
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "kb", "eval"], capture_output=True, text=True, env=os.environ, timeout=120
+    )
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("tune ") and lines[1].startswith("measured "), proc.stdout + proc.stderr
+    assert "right" in lines[1] and "among choices" in lines[1] and "declined" in lines[1]
+    assert lines[2].startswith("targets on the measured half")
+    assert proc.returncode == (0 if lines[2].endswith(": met") else 1)
+
+
+def load_set():
+    return load_question_set(QUESTIONS)
+
+
+def _close(a, b):
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, float) or isinstance(b, float):
+        return abs(float(a) - float(b)) <= 1e-4
+    return a == b

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from knowledge import answers, index_cache
-from knowledge.base import ENTRIES, ROOT, load_entries, parse_entry
+from knowledge.base import ENTRIES, ROOT, load_entries, load_outside, parse_entry
+from knowledge.confidence import decide
 from knowledge.index_cache import CACHE_ENV, cache_key, load_or_build
 from knowledge.search import Index
 
@@ -23,7 +24,8 @@ def dev_questions():
 
 def fresh_index(directory: Path = ENTRIES) -> Index:
     """Built from the files as they are now (load_entries caches per process, so it is bypassed here)."""
-    return Index(sorted((parse_entry(p) for p in directory.glob("*.md")), key=lambda e: e.id))
+    entries = sorted((parse_entry(p) for p in directory.glob("*.md")), key=lambda e: e.id)
+    return Index(entries, load_outside())
 
 
 class Builds:
@@ -46,7 +48,7 @@ def cache(tmp_path, monkeypatch) -> Path:
 
 
 def test_a_cached_index_answers_every_dev_question_like_a_fresh_one(cache, monkeypatch):
-    fresh = Index(load_entries())
+    fresh = Index(load_entries(), load_outside())
     build = Builds()
     assert load_or_build(build) is not None and build.count == 1
     assert len(list(cache.glob("index-*.pickle"))) == 1
@@ -60,8 +62,7 @@ def test_a_cached_index_answers_every_dev_question_like_a_fresh_one(cache, monke
     assert build.count == 1
     assert answers.index() is not fresh
     for question, answer in from_cache.items():
-        matches = fresh.search(question, limit=answers.TOP)
-        expected = answers.Answer(question, next((m for m in matches if m.confident), None), tuple(matches))
+        expected = answers.Answer(question, decide(*fresh.search(question)))
         assert answer == expected, question
         assert answer.to_json() == expected.to_json(), question
 
@@ -80,7 +81,7 @@ def test_a_changed_entry_file_invalidates_the_cache(cache, tmp_path):
     after = load_or_build(build, entries)
     assert build.count == 2, "a changed entry must be rebuilt, not read from the stale cache"
     assert vars(after) == vars(fresh_index(entries)) and vars(after) != vars(before)
-    assert after.search("what is a zyxwvut ami")[0].entry.id == "ami-types"
+    assert decide(*after.search("what is a zyxwvut ami")).ranked[0].entry.id == "ami-types"
     assert load_or_build(build, entries) is not None and build.count == 2  # and the new one is cached
 
 
