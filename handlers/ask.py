@@ -105,7 +105,7 @@ def choices_reply(answer: Answer) -> Reply:
 
 
 def no_match_reply(answer: Answer) -> Reply:
-    nearest = [m.entry.id for m in answer.nearest[:3]]
+    nearest = [m.entry for m in answer.nearest[:3]]
     parts: list[Part] = [
         Text(
             "I don't have a confident answer to that, and I would rather not guess. "
@@ -113,9 +113,9 @@ def no_match_reply(answer: Answer) -> Reply:
         )
     ]
     if nearest:
-        titles = "\n".join(f"• {entries_by_id()[i].title}" for i in nearest)
+        titles = "\n".join(f"• {e.title}" for e in nearest)
         parts.append(Fields((("Closest topics I do know", titles),)))
-        parts.append(Buttons(tuple(related_buttons(nearest))))
+        parts.append(Buttons(tuple(related_buttons([e.id for e in nearest]))))
     parts.append(Footer(f"Try other key words, `{PREFIX} compare` for the side-by-side, or `{PREFIX} help`."))
     return Reply(parts=parts, data=answer.to_json())
 
