@@ -12,7 +12,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis
 
@@ -105,11 +105,15 @@ class Feedback:
             counts[key] += 1
             first.setdefault(key, _gap(fields))  # rows come newest first: the latest wording and candidates
         ranked = sorted(counts, key=lambda k: (-counts[k], -first[k].last_asked))
-        return [_with_times(first[k], counts[k]) for k in ranked[:limit]]
+        return [replace(first[k], times=counts[k]) for k in ranked[:limit]]
 
     def most_down_voted(self, limit: int = 10) -> list[Votes]:
-        ids = [i.decode() for i in self.redis.smembers(VOTED)]  # type: ignore[union-attr]
-        tallies = [self.votes(i) for i in ids]
+        ids = sorted(i.decode() for i in self.redis.smembers(VOTED))  # type: ignore[union-attr]
+        with self.redis.pipeline(transaction=False) as pipe:  # one round trip, however many entries
+            for i in ids:
+                pipe.hvals(VOTES.format(i))
+            values = pipe.execute()
+        tallies = [Votes(i, v.count(b"up"), v.count(b"down")) for i, v in zip(ids, values, strict=True)]
         down = [t for t in tallies if t.down]
         return sorted(down, key=lambda t: (-t.down, t.up, t.entry_id))[:limit]
 
@@ -121,7 +125,3 @@ def normal(question: str) -> str:
 
 def _gap(fields: dict[str, str]) -> Gap:
     return Gap(fields["question"], fields["kind"], 1, tuple(json.loads(fields["candidates"])), float(fields["ts"]))
-
-
-def _with_times(gap: Gap, times: int) -> Gap:
-    return Gap(gap.question, gap.kind, times, gap.candidates, gap.last_asked)
