@@ -54,3 +54,26 @@ def test_a_module_is_small_and_its_first_line_says_its_concept(module, path):
         assert len(text.splitlines()) <= MAX_LINES, f"{module} has more than {MAX_LINES} lines: split it by concept"
     docstring = ast.get_docstring(ast.parse(text))
     assert docstring and text.lstrip().startswith('"""'), f"{module} must open with a docstring naming its concept"
+
+
+def test_an_installed_bot_carries_every_file_of_its_packages():
+    """`pip install .` (not editable) ships every module and data file: a package left out of
+    `packages.find` or a data file outside `package-data` would work here and fail once deployed."""
+    from fnmatch import fnmatch
+
+    from setuptools import find_namespace_packages
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    shipped = set(find_namespace_packages(where=str(REPO), include=config["packages"]["find"]["include"]))
+    data: dict[str, list[str]] = config["package-data"]
+    left_out = []
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*")):
+            if path.is_dir() or "__pycache__" in path.parts or path.suffix == ".pyc":
+                continue
+            owner = ".".join(path.relative_to(REPO).parent.parts)
+            if owner not in shipped or (
+                path.suffix != ".py" and not any(fnmatch(path.name, pattern) for pattern in data.get(owner, []))
+            ):
+                left_out.append(str(path.relative_to(REPO)))
+    assert not left_out, f"not in the installed package (pyproject.toml [tool.setuptools]): {left_out}"
