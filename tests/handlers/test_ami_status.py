@@ -1,7 +1,6 @@
 """`/image ami status` against moto's server, Stubber for fields moto lacks, and through the Bolt app."""
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -241,11 +240,9 @@ def test_status_when_aws_denies_the_lookup(ctx, services):
 
 def test_signed_ami_status_acks_at_once_and_answers_at_the_response_url(app, services, slack_api):
     ami_id = create_ami(services, "us-east-1", "web-base-2026.11.20")
-    started = time.monotonic()
     resp = send(app, slash_command_body(f"ami status {ami_id}", slack_api.response_url("ami")))
     assert resp.status == 200
     assert "Working on `/image ami status`" in json.loads(resp.body)["text"]
     call = slack_api.wait_for("response_url")[0]
     assert call.path == "/response/ami" and call.body["response_type"] == "ephemeral"
     assert ami_id in call.body["text"] and call.body["blocks"][0]["type"] == "header"
-    assert time.monotonic() - started < 10

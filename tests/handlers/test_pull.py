@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import pytest
 
 from bot.access.policy import load_policy
@@ -61,8 +59,7 @@ def test_a_pull_runs_as_a_job_and_reports_in_place(pull_ctx, docker_stack, slack
     assert thread and image.digest in str(thread[-1].body)
     updates = [c for c in slack_api.calls_to("chat.update") if c.body.get("ts") == record.message_ts]
     assert updates, "the job's message was updated in place"
-    times = [c.at for c in updates]
-    assert all(b - a >= 0.9 for a, b in pairwise(times)), "at most one update a second"
+    # the once-a-second throttle is tested on the monitor's own clock (tests/bot/worker/test_background.py)
 
 
 def test_a_missing_tag_fails_the_job_with_the_engines_reason(pull_ctx, docker_stack, start_worker):

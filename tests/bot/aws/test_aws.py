@@ -225,10 +225,8 @@ def test_fan_out_is_concurrent_bounded_and_isolates_failures(settings):
         return region.upper()
 
     names = [f"r-{i}" for i in range(11)] + ["r-bad"]
-    started = time.monotonic()
     results = regions.fan_out(services.aws, names, lookup)
-    assert time.monotonic() - started < 0.05 * 12 / 2
-    assert peak[0] == 4
+    assert peak[0] == 4  # four look-ups at once (the pool's size), counted rather than timed
     assert [r.region for r in results] == names
     assert results[0].value == "R-0" and results[-1].error and "not enabled" in results[-1].error
 

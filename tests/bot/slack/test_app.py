@@ -1,4 +1,5 @@
 import json
+import threading
 import time
 
 from tests.support.signing import action_body, dm_body, mention_body, send, slash_command_body
@@ -83,17 +84,20 @@ def test_slow_command_acks_at_once_and_answers_through_response_url(settings, se
     from bot.framework.subcommand import Registry, subcommand
     from bot.slack.app import build_app
 
+    release, finished = threading.Event(), threading.Event()
+
     @subcommand("lookup", usage="/image lookup", example="/image lookup", slow=True)
     def lookup(ctx, cmd):
-        """A slow look-up."""
-        time.sleep(0.5)
+        """A slow look-up: runs until the test lets it finish."""
+        release.wait(30)
+        finished.set()
         return Reply.message("looked it up")
 
     app = build_app(settings, services, Registry([lookup]))
-    started = time.monotonic()
     resp = send(app, slash_command_body("lookup", slack_api.response_url("slow")))
-    assert time.monotonic() - started < 0.4
+    assert not finished.is_set(), "the ack waited for the look-up"
     assert "Working on `/image lookup`" in json.loads(resp.body)["text"]
+    release.set()
     call = slack_api.wait_for("response_url")[0]
     assert call.body["text"] == "looked it up" and call.body["replace_original"] is False
 

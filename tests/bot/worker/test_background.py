@@ -78,3 +78,35 @@ def test_a_monitor_whose_push_fails_keeps_pushing(settings, services, caplog):
 def test_a_worker_process_never_loads_slack_bolt():
     code = "import sys, bot.worker.process, bot.slack.notifier; print('slack_bolt' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+class RecordingNotifier:
+    def __init__(self) -> None:
+        self.pushed: list[str] = []
+
+    def progressed(self, store, record):
+        self.pushed.append(record.stage)
+
+
+def test_progress_reaches_slack_at_most_once_a_second_by_the_monitors_own_clock(settings, services):
+    """The throttle is judged on the clock the monitor decides by, not on when Slack's stand-in
+    happened to receive the calls (a busy machine compresses those gaps)."""
+    store = services.jobs
+    record = JobRecord(id="c10c", kind="test.steps", args={}, target="t", user_id="U0", status=RUNNING, stage="0")
+    store.create(record)
+    services.notifier = RecordingNotifier()
+    now = [100.0]
+    monitor = Monitor(Runtime(settings, services), record, clock=lambda: now[0])
+    pushed = []
+    for tick in range(1, 21):  # 2.5 s of progress moving every 1/8 s (exact in binary)
+        store.set_fields("c10c", stage=str(tick))
+        monitor.poke()
+        if monitor.push_if_due():
+            pushed.append(now[0])
+        now[0] += 0.125
+    assert services.notifier.pushed == ["1", "9", "17"]  # the first at once, then one a second
+    assert pushed == [100.0, 101.0, 102.0]
+    now[0] += 5
+    assert monitor.push_if_due() and services.notifier.pushed[-1] == "20", "the last progress still goes out"
+    now[0] += 5
+    assert not monitor.push_if_due(), "nothing moved since the last push: nothing is sent"
