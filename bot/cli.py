@@ -140,9 +140,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0 if result["matched"] else 1
     from bot.dispatch.run import dispatch
     from bot.framework.context import Context
+    from bot.framework.subcommand import Registry
     from bot.services import Services
+    from handlers.ask import ask
 
-    ctx = Context(settings, Services(settings), transport="shell")
+    # only the one subcommand: importing every handler (AWS, Docker, jobs) would double the start-up time
+    ctx = Context(settings, Services(settings), transport="shell", registry=Registry([ask]))
     reply = dispatch(ctx, f"ask {json.dumps(question)}")
     _print_reply(reply, as_json=False)
     return 0 if reply.ok else 1

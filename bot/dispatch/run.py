@@ -17,7 +17,6 @@ from bot.core.reply import Reply
 from bot.core.scrub import scrub_reply
 from bot.core.text import clean
 from bot.dispatch.parse import parse
-from bot.dispatch.registry import REGISTRY
 from bot.framework.context import Context
 from bot.framework.subcommand import Registry, Subcommand
 
@@ -25,7 +24,12 @@ log = logging.getLogger(__name__)
 
 
 def registry_of(ctx: Context) -> Registry:
-    return ctx.registry if ctx.registry is not None else REGISTRY
+    """The context's registry, else every subcommand (importing them all on first use: `imagebot ask` never does)."""
+    if ctx.registry is not None:
+        return ctx.registry
+    from bot.dispatch.registry import REGISTRY
+
+    return REGISTRY
 
 
 def dispatch(ctx: Context, text: str) -> Reply:

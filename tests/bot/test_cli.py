@@ -41,3 +41,16 @@ def test_malformed_configuration_is_one_clear_line():
     proc = imagebot("run", "/image help", env={"IMAGEBOT_LOG_LEVEL": "LOUD"})
     assert proc.returncode == 2
     assert "IMAGEBOT_LOG_LEVEL" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_ask_loads_neither_aws_docker_slack_nor_the_other_handlers():
+    """`imagebot ask` is the first thing a new hire types: it must start fast, so it imports only its own path."""
+    heavy = ("boto3", "botocore", "docker", "slack_bolt", "rq", "handlers.launch", "handlers.pull", "bot.dispatch.registry")
+    code = (
+        "import sys, bot.cli\n"
+        "code = bot.cli.main(['ask', 'what is an AMI?'])\n"
+        f"print('LOADED', [m for m in {heavy!r} if m in sys.modules], code, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "LOADED [] 0" in proc.stderr, proc.stderr[-2000:]
+    assert "AMI" in proc.stdout
