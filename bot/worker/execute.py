@@ -21,7 +21,8 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
-from bot.core.errors import CommandError
+from bot.aws.errors import is_transient_code
+from bot.core.errors import CommandError, Unavailable
 from bot.framework.context import Context
 from bot.framework.job_kind import KINDS
 from bot.jobs.errors import JobCanceled, TransientJobError
@@ -35,16 +36,7 @@ log = logging.getLogger(__name__)
 
 STORE_PATIENCE = 300.0  # seconds a work horse waits for Redis to record a finished job
 
-THROTTLING_CODES = {
-    "Throttling",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "RequestThrottled",
-    "SlowDown",
-}
 TRANSIENT_ERRORS = (
-    TransientJobError,
     ConnectionError,
     TimeoutError,
     redis.ConnectionError,
@@ -54,9 +46,11 @@ TRANSIENT_ERRORS = (
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Throttling and dropped connections are retried; everything else is permanent."""
-    if isinstance(exc, botocore.exceptions.ClientError):
-        return exc.response.get("Error", {}).get("Code") in THROTTLING_CODES
+    """What may pass by itself is retried: errors that say so (`.transient`), throttling, dropped connections."""
+    if isinstance(exc, CommandError):
+        return exc.transient
+    if isinstance(exc, botocore.exceptions.ClientError):  # a call outside `aws_errors`: the same one list of codes
+        return is_transient_code(exc)
     return isinstance(exc, TRANSIENT_ERRORS)
 
 
@@ -139,8 +133,11 @@ def on_job_failure(
     """RQ's failure callback (also for jobs RQ finds abandoned): retry what is transient, fail the rest."""
     rt = runtime()
     if is_transient(exc) and job.retries_left:
-        _requeue_for_retry(rt, job, exc)
-        return
+        missing = missing_service(rt, job.id)
+        if missing is None:
+            _requeue_for_retry(rt, job, exc)
+            return
+        exc = missing  # the engine (or AWS, Redis) is gone: say so now instead of retrying for minutes
     job.retries_left = 0  # a permanent failure is not retried
     # an abandoned job's worker may have died before the record said running
     started = (QUEUED, RUNNING) if isinstance(exc, AbandonedJobError) else (RUNNING,)
@@ -166,9 +163,24 @@ def on_horse_killed(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
     finish(runtime(), job.id, FAILED, allowed_from=(QUEUED, RUNNING), error=error)  # it may have died very early
 
 
+def missing_service(rt: Runtime, job_id: str) -> Unavailable | None:
+    """Whether a service the job's kind needs does not answer now (its one-line error), before a retry."""
+    try:
+        record = rt.store.get(job_id)
+    except STORE_ERRORS:
+        return None  # Redis is out: the retry waits for it like everything else
+    kind = KINDS.get(record.kind) if record is not None else None
+    try:
+        rt.services.ensure(kind.needs if kind is not None else ())
+    except Unavailable as exc:
+        return exc
+    return None
+
+
 def _requeue_for_retry(rt: Runtime, job: Job, exc: BaseException) -> None:
     delay = job.get_retry_interval() if job.retry_intervals else 0
-    stage = rt.services.scrub(f"retrying in {delay}s after: {exc}")
+    said = exc.message if isinstance(exc, CommandError) else "a dropped connection"
+    stage = rt.services.scrub(f"retrying in {delay}s after: {said}")
     record = rt.store.transition(job.id, (RUNNING,), QUEUED, stage=stage)
     if record is not None:
         rt.services.notifier.progressed(rt.store, record)
