@@ -10,6 +10,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from bot.core.config import Settings
+from bot.core.errors import Unavailable
 from bot.docker.errors import engine_unreachable, first_line
 
 if TYPE_CHECKING:  # the SDK is imported when the client is first made: commands without Docker never load it
@@ -43,7 +44,7 @@ class DockerEngine:
             return self._client
 
     def preflight(self) -> None:
-        """Raise the one-line "not reachable" DockerError unless the engine answers a ping within a second."""
+        """Raise the one-line "not reachable" Unavailable unless the engine answers a ping within a second."""
         import docker.errors
         import requests.exceptions
 
@@ -55,7 +56,7 @@ class DockerEngine:
                 api.close()
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             log.info("the Docker engine did not answer its check", extra={"error": first_line(exc)})
-            raise engine_unreachable(self.settings.docker_host) from None
+            raise Unavailable(engine_unreachable(self.settings.docker_host).message) from None
 
     def _ping_client(self) -> docker.APIClient:
         import docker

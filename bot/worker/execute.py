@@ -172,8 +172,8 @@ def missing_service(rt: Runtime, job_id: str) -> Unavailable | None:
     kind = KINDS.get(record.kind) if record is not None else None
     try:
         rt.services.ensure(kind.needs if kind is not None else ())
-    except Unavailable as exc:
-        return exc
+    except CommandError as exc:  # a check never raises past this: a failing callback would leave the job running
+        return exc if isinstance(exc, Unavailable) else Unavailable(exc.message)
     return None
 
 
