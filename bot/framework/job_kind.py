@@ -1,8 +1,8 @@
 """Job kinds: `@job_kind("pull", timeout=1800, retries=3, needs=(Need.DOCKER,))` registers a job function.
 
 The function is `(ctx, progress, args) -> JobResult`. `needs` are the services
-it cannot run without: checked before its record is created, and again before
-a retry (a service that went away fails the job at once instead of retrying).
+it cannot run without: checked before its record is created, and again at the
+start of every attempt (a service still gone at a retry fails the job in one line).
 
 A handler module defines its job kinds beside its commands; a worker has
 them once it has imported the handler modules (see `bot.dispatch.registry`).

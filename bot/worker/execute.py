@@ -24,7 +24,7 @@ from rq.timeouts import JobTimeoutException
 from bot.aws.errors import is_transient_code
 from bot.core.errors import CommandError, Unavailable
 from bot.framework.context import Context
-from bot.framework.job_kind import KINDS
+from bot.framework.job_kind import KINDS, JobKind
 from bot.jobs.errors import JobCanceled, TransientJobError
 from bot.jobs.progress import Progress
 from bot.jobs.record import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, WORKER_DIED, JobRecord
@@ -63,6 +63,7 @@ def execute_job(job_id: str) -> str:
     kind = KINDS.get(record.kind)
     if kind is None:
         raise CommandError(f"this worker does not know the job kind {record.kind!r} (see IMAGEBOT_JOB_MODULES)")
+    check_needs(rt, kind, record)
     ctx = Context(rt.settings, rt.services, record.user_id, record.channel, record.transport)
     monitor = Monitor(rt, record)
     monitor.start()
@@ -80,6 +81,16 @@ def execute_job(job_id: str) -> str:
         lambda: finish(rt, job_id, SUCCEEDED, fraction=1.0, stage="done", summary=result.summary, result_fields=fields)
     )
     return SUCCEEDED
+
+
+def check_needs(rt: Runtime, kind: JobKind, record: JobRecord) -> None:
+    """The kind's services, before each attempt: gone at the first gets one retry; still gone, the job fails."""
+    try:
+        rt.services.ensure(kind.needs)
+    except Unavailable as exc:
+        if record.attempts > 1:
+            raise  # still gone at the retry: fail now, in one line, instead of retrying for minutes
+        raise TransientJobError(exc.message) from None  # a blip (an engine restarting) gets the back-off
 
 
 def until_stored(write: Callable[[], object], give_up_after: float = STORE_PATIENCE) -> None:
@@ -133,11 +144,8 @@ def on_job_failure(
     """RQ's failure callback (also for jobs RQ finds abandoned): retry what is transient, fail the rest."""
     rt = runtime()
     if is_transient(exc) and job.retries_left:
-        missing = missing_service(rt, job.id)
-        if missing is None:
-            _requeue_for_retry(rt, job, exc)
-            return
-        exc = missing  # the engine (or AWS, Redis) is gone: say so now instead of retrying for minutes
+        _requeue_for_retry(rt, job, exc)
+        return
     job.retries_left = 0  # a permanent failure is not retried
     # an abandoned job's worker may have died before the record said running
     started = (QUEUED, RUNNING) if isinstance(exc, AbandonedJobError) else (RUNNING,)
@@ -161,20 +169,6 @@ def on_horse_killed(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
         how = f"exit status {os.waitstatus_to_exitcode(ret_val)}"
     error = f"{WORKER_DIED} (its process ended with {how})"
     finish(runtime(), job.id, FAILED, allowed_from=(QUEUED, RUNNING), error=error)  # it may have died very early
-
-
-def missing_service(rt: Runtime, job_id: str) -> Unavailable | None:
-    """Whether a service the job's kind needs does not answer now (its one-line error), before a retry."""
-    try:
-        record = rt.store.get(job_id)
-    except STORE_ERRORS:
-        return None  # Redis is out: the retry waits for it like everything else
-    kind = KINDS.get(record.kind) if record is not None else None
-    try:
-        rt.services.ensure(kind.needs if kind is not None else ())
-    except CommandError as exc:  # a check never raises past this: a failing callback would leave the job running
-        return exc if isinstance(exc, Unavailable) else Unavailable(exc.message)
-    return None
 
 
 def _requeue_for_retry(rt: Runtime, job: Job, exc: BaseException) -> None:

@@ -76,13 +76,17 @@ def test_a_docker_command_with_no_engine_is_one_line_a_failure_and_no_job(settin
     print(f"\n`imagebot run {command.split()[0]}`: {took:.2f} s for the whole process")
 
 
-def test_a_job_whose_engine_is_gone_when_it_runs_fails_at_once_in_one_line(ctx, settings, start_worker, monkeypatch):
-    """Accepted while the engine answered; by the time it runs the engine is gone: failed on attempt 1, not retried."""
+def test_a_job_whose_engine_is_gone_when_it_runs_is_retried_once_then_fails_in_one_line(
+    ctx, settings, start_worker, monkeypatch
+):
+    """Accepted while the engine answered, gone when it runs: one retry after the back-off (1 s), then failed.
+
+    The kind allows 3 retries; an engine that is still gone at the first retry ends the job there."""
     worker = start_worker(settings.model_copy(update={"docker_host": NOWHERE}))
     # this process accepts the job as if the engine answered (the worker's kind still needs it)
     monkeypatch.setitem(KINDS, "test.engine", dataclasses.replace(KINDS["test.engine"], needs=()))
     record, _ = submit(ctx, "test.engine", {}, "asking a gone engine")
     final = wait_done(JobStore(ctx.services.redis, ctx.settings), record.id, timeout=30)
-    assert final.status == FAILED and final.attempts == 1, final
+    assert final.status == FAILED and final.attempts == 2, final
     assert final.error == LINE
     assert "Traceback" not in worker.log.read_text()
