@@ -9,6 +9,7 @@ the shell's default polls instead); nothing here knows which transport runs.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 import redis
@@ -19,9 +20,10 @@ from bot.access.policy import Policy, load_policy
 from bot.aws.clients import AwsClients
 from bot.core.config import Settings
 from bot.core.logs import Scrubber
+from bot.core.needs import Need
 from bot.docker.engine import DockerEngine
 from bot.jobs.notify import JobNotifier, NoNotifier
-from bot.jobs.store import JobStore
+from bot.jobs.store import JobStore, store_unavailable
 from knowledge.feedback import Feedback
 
 
@@ -66,6 +68,22 @@ class Services:
     def feedback(self) -> Feedback:
         """The knowledge base's gap log and votes."""
         return Feedback(self.redis, self.scrub)
+
+    def ensure(self, needs: Iterable[Need]) -> None:
+        """Check each service needed, quickly; the first that does not answer raises its one-line Unavailable."""
+        for need in needs:
+            if need is Need.REDIS:
+                self._check_redis()
+            elif need is Need.DOCKER:
+                self.docker.preflight()
+            elif need is Need.AWS:
+                self.aws.preflight()
+
+    def _check_redis(self) -> None:
+        try:
+            self.redis.ping()
+        except redis.RedisError:
+            raise store_unavailable(self.settings) from None
 
     def ec2(self, region: str | None = None) -> Any:
         """The EC2 client for a region (default region when None), created once."""

@@ -11,6 +11,7 @@ from bot.aws.images import validate_ami_id
 from bot.aws.regions import validate_region, validate_regions
 from bot.core.command import PREFIX, Command
 from bot.core.formatting import when_text
+from bot.core.needs import Need
 from bot.core.parts import Fields, Footer, Header, Part
 from bot.core.reply import Reply
 from bot.framework.context import Context
@@ -32,6 +33,7 @@ def region_list(value: str) -> str:
     min_args=1,
     max_args=1,
     slow=True,
+    needs=(Need.AWS,),
 )
 def ami_copies(ctx: Context, cmd: Command) -> Reply:
     """List an AMI's copies in every enabled region, and the expected regions missing one."""

@@ -11,6 +11,7 @@ from bot.aws.images import SOURCE_IMAGE_TAG, SOURCE_REGION_TAG, Image, describe_
 from bot.aws.regions import validate_region
 from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
+from bot.core.needs import Need
 from bot.core.permissions import Permission
 from bot.core.proposal import Proposal
 from bot.core.reply import Reply
@@ -35,6 +36,8 @@ COPY_WARNING = "This creates a new AMI and EBS snapshots in `{region}`; snapshot
     max_args=2,
     slow=True,
     permission=Permission.COPY,
+    validate=lambda cmd: (validate_ami_id(cmd.args[0]), validate_region(cmd.args[1])),
+    needs=(Need.REDIS, Need.AWS),  # the confirmation is kept in Redis; the job needs AWS
 )
 def ami_copy(ctx: Context, cmd: Command) -> Reply:
     """Copy an AMI to another region (a job, after you confirm)."""
@@ -69,7 +72,7 @@ class ImageCopyFailed(CommandError):
     """EC2 reported the copy as failed (or it vanished while the job waited)."""
 
 
-@job_kind("ami.copy", timeout=2 * 3600, retries=3)
+@job_kind("ami.copy", timeout=2 * 3600, retries=3, needs=(Need.AWS,))
 def copy_job(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobResult:
     """Copy the AMI, tag the copy with its source, and wait until it is available."""
     clients = ctx.services.aws

@@ -10,6 +10,7 @@ from bot.aws.regions import RegionResult, enabled_regions, fan_out, validate_reg
 from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
 from bot.core.formatting import when_text
+from bot.core.needs import Need
 from bot.core.parts import Fields, Footer, Header, Part, Text
 from bot.core.reply import Reply
 from bot.framework.context import Context
@@ -33,6 +34,7 @@ def region_or_all(value: str) -> str:
     min_args=1,
     max_args=1,
     slow=True,
+    needs=(Need.AWS,),
 )
 def ami_status(ctx: Context, cmd: Command) -> Reply:
     """Show an AMI at a glance: state, age, platform, devices, deprecation, tags."""

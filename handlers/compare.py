@@ -8,6 +8,7 @@ from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
 from bot.core.formatting import closest, human_size
 from bot.core.markup import md, mention
+from bot.core.needs import Need
 from bot.core.parts import Buttons, Fields, Footer, Header, Part, Text
 from bot.core.reply import Reply
 from bot.docker.errors import DockerError
@@ -32,6 +33,8 @@ DockerSide = tuple[str, str, str, str, str]
     options={"shared": Flag(), "region": TextOption(convert=validate_region)},
     max_args=2,
     slow=lambda cmd: len(cmd.args) == 2,  # the concrete comparison asks AWS and Docker
+    validate=lambda cmd: validate_concrete(cmd) if is_concrete(cmd) else None,
+    needs=lambda cmd: (Need.DOCKER, Need.AWS) if is_concrete(cmd) else (),
 )
 def compare(ctx: Context, cmd: Command) -> Reply:
     """Compare Docker images and AMIs side by side, one dimension in depth, or one real AMI with one real image."""
@@ -45,6 +48,17 @@ def compare(ctx: Context, cmd: Command) -> Reply:
     if cmd.args:
         return dimension_reply(find_dimension(cmd.args[0]), ctx, shared)
     return table_reply(ctx, shared)
+
+
+def is_concrete(cmd: Command) -> bool:
+    """`compare <ami-id> <image-ref>`: one real AMI with one real image."""
+    return len(cmd.args) == 2 and cmd.args[0].lower().startswith("ami-")
+
+
+def validate_concrete(cmd: Command) -> None:
+    """The AMI id and the image reference, before AWS or Docker is asked anything."""
+    validate_ami_id(cmd.args[0])
+    parse_reference(cmd.args[1])
 
 
 def table_reply(ctx: Context, shared: bool) -> Reply:

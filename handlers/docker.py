@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.command import PREFIX, Command
 from bot.core.formatting import human_size
+from bot.core.needs import Need
 from bot.core.parts import Fields, Footer, Header
 from bot.core.reply import Reply
 from bot.docker.inspect import LocalImage, RemoteImage, inspect_local, inspect_remote
@@ -21,6 +22,8 @@ EXAMPLE_REF = "nginx:1.27"
     min_args=1,
     max_args=1,
     slow=True,
+    validate=lambda cmd: parse_reference(cmd.args[0]),  # a malformed reference never reaches the engine
+    needs=(Need.DOCKER,),
 )
 def docker_inspect(ctx: Context, cmd: Command) -> Reply:
     """Show an image on the bot's Docker host: id, tags, digests, size, platform, layers, entrypoint, ports."""
@@ -35,6 +38,8 @@ def docker_inspect(ctx: Context, cmd: Command) -> Reply:
     min_args=1,
     max_args=1,
     slow=True,
+    validate=lambda cmd: parse_reference(cmd.args[0]),  # a malformed reference never reaches the engine
+    needs=(Need.DOCKER,),
 )
 def docker_remote(ctx: Context, cmd: Command) -> Reply:
     """Show what the registry has for an image without pulling it: digest, media type, platforms."""

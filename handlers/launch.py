@@ -6,8 +6,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.access.guardrails import check_launch, check_launch_quota, consume_launch, required_tags
+from bot.access.guardrails import check_launch, check_launch_quota, consume_launch, release_launch, required_tags
 from bot.access.policy import Policy
+from bot.aws.errors import Throttled
 from bot.aws.images import validate_ami_id
 from bot.aws.instances import (
     describe_instance,
@@ -20,6 +21,7 @@ from bot.aws.instances import (
 from bot.aws.regions import validate_region
 from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
+from bot.core.needs import Need
 from bot.core.permissions import Permission
 from bot.core.proposal import Proposal
 from bot.core.reply import Reply
@@ -69,6 +71,8 @@ def price_class(instance_type: str) -> str:
     max_args=1,
     slow=True,
     permission=Permission.LAUNCH,
+    validate=lambda cmd: validate_ami_id(cmd.args[0]),
+    needs=(Need.REDIS, Need.AWS),  # the quota and the confirmation are kept in Redis
 )
 def launch(ctx: Context, cmd: Command) -> Reply:
     """Launch an instance from an AMI (a job, after you confirm)."""
@@ -131,7 +135,7 @@ class InstanceLaunchFailed(CommandError):
     """The instance ended (terminated, shutting down) instead of running."""
 
 
-@job_kind("ami.launch", timeout=1800, retries=3)
+@job_kind("ami.launch", timeout=1800, retries=3, needs=(Need.AWS,))
 def launch_job(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobResult:
     """Start the instance once (ClientToken + a look-up by job tag), then wait until it runs."""
     clients, region = ctx.services.aws, str(args["region"])
@@ -142,7 +146,11 @@ def launch_job(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobRes
         consume_launch(ctx.services.redis, policy, user)
         tags = launch_tags(policy, user, progress.job_id, str(args["name"]))
         progress.update(0.1, f"starting {args['type']} from {args['ami']} in {region}")
-        instance = run_instance(clients, region, _params(args, tags), client_token(args, progress.job_id))
+        try:
+            instance = run_instance(clients, region, _params(args, tags), client_token(args, progress.job_id))
+        except Throttled:
+            release_launch(ctx.services.redis, user)  # nothing started: the retry counts it again
+            raise
     poll = float(args.get("poll", POLL_SECONDS))
     instance = _wait_for_instance(ctx, progress, region, str(instance["InstanceId"]), poll)
     return launch_result(region, instance)

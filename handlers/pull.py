@@ -6,9 +6,9 @@ from typing import Any
 
 from bot.access.guardrails import check_pull
 from bot.core.command import PREFIX, Command
+from bot.core.needs import Need
 from bot.core.permissions import Permission
 from bot.core.reply import Reply
-from bot.docker.errors import DockerError
 from bot.docker.platforms import parse_platform
 from bot.docker.progress import describe_progress, throttled
 from bot.docker.pull import pull_image
@@ -18,7 +18,6 @@ from bot.framework.job_kind import job_kind
 from bot.framework.options import Text
 from bot.framework.starting import started_reply, submit
 from bot.framework.subcommand import subcommand
-from bot.jobs.errors import TransientJobError
 from bot.jobs.progress import Progress
 from bot.jobs.record import JobResult
 
@@ -33,6 +32,8 @@ EXAMPLE_REF = "nginx:1.27"
     min_args=1,
     max_args=1,
     permission=Permission.PULL,
+    validate=lambda cmd: parse_reference(cmd.args[0]),
+    needs=(Need.REDIS, Need.DOCKER),
 )
 def pull(ctx: Context, cmd: Command) -> Reply:
     """Pull an image onto the bot's Docker host as a job, with live progress."""
@@ -44,15 +45,10 @@ def pull(ctx: Context, cmd: Command) -> Reply:
     return started_reply(record, created)
 
 
-@job_kind("pull", timeout=1800, retries=3)
+@job_kind("pull", timeout=1800, retries=3, needs=(Need.DOCKER,))
 def run_pull(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobResult:
     """The pull job: the engine's events become the job's progress (at most one update a second)."""
     check_pull(ctx.services.policy, str(args["ref"]))  # the guardrail again: the policy may have changed
     report = throttled(lambda fraction, stage, detail: progress.update(fraction, describe_progress(stage, detail)))
-    try:
-        result = pull_image(ctx.services.docker.client(), str(args["ref"]), args.get("platform"), report)
-    except DockerError as exc:
-        if exc.transient:
-            raise TransientJobError(exc.message) from exc
-        raise
+    result = pull_image(ctx.services.docker.client(), str(args["ref"]), args.get("platform"), report)
     return JobResult(result.summary, fields=result.fields())

@@ -62,6 +62,11 @@ def check_launch_quota(client: redis.Redis, policy: Policy, user_id: str) -> Non
         raise CommandError(f"You reached the limit of {limit} launches per day. It resets at 00:00 UTC.")
 
 
+def release_launch(client: redis.Redis, user_id: str) -> None:
+    """Give back one counted launch that did not start (AWS refused it; the job's retry counts it again)."""
+    client.decr(_quota_key("launch", user_id))
+
+
 def consume_launch(client: redis.Redis, policy: Policy, user_id: str) -> None:
     """Count one launch atomically; refuses (and gives it back) past the daily limit."""
     quota = _quota_key("launch", user_id)

@@ -1,13 +1,20 @@
-"""EC2 clients: one per region, built on first use, shared, with botocore's retries from settings."""
+"""EC2 clients: one per region, built on first use, shared, with botocore's retries from settings.
+
+`preflight` is the quick check commands run before they accept work: credentials are found, and an
+endpoint set in AWS_ENDPOINT_URL accepts a connection, within about a second.
+"""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from bot.core.config import Settings
+from bot.core.errors import Unavailable
 
 if TYPE_CHECKING:  # boto3 is imported when the first client is made: commands without AWS never load it
     import boto3
@@ -39,6 +46,24 @@ class RegionCache:
 
 
 REGIONS_TTL = 900.0
+CONNECT_CHECK_SECONDS = 0.5
+NO_CREDENTIALS = (
+    "The bot has no AWS credentials. Set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+    "or give it an IAM role (README: IAM policy)."
+)
+
+
+def endpoint_answers(url: str, timeout: float = CONNECT_CHECK_SECONDS) -> bool:
+    """Whether the endpoint's host accepts a TCP connection within `timeout` seconds."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return False
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
 
 
 class AwsClients:
@@ -63,6 +88,18 @@ class AwsClients:
                     config=self.config(),
                 )
             return self._ec2[region]
+
+    def preflight(self) -> None:
+        """Raise Unavailable, in one line, when no credentials are found or AWS_ENDPOINT_URL does not answer."""
+        url = self.settings.aws_endpoint_url
+        if url and not endpoint_answers(url):
+            raise Unavailable(
+                f"The AWS endpoint `{url}` does not answer. Start it, or unset AWS_ENDPOINT_URL to use AWS itself."
+            )
+        with self._lock:
+            found = self._boto_session().get_credentials()  # the session keeps what it found
+        if found is None:
+            raise Unavailable(NO_CREDENTIALS)
 
     def config(self) -> botocore.config.Config:
         import botocore.config

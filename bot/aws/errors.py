@@ -1,7 +1,9 @@
 """AWS failures in plain language: what went wrong and what to do about it.
 
 Every boto3 call runs inside `aws_errors(region)`, which turns an AWS-side
-or transport failure into a `CommandError`. A `ParamValidationError` is a
+or transport failure into a `CommandError`; throttling, AWS's own server
+errors and dropped connections become a `TransientError`, so a job retries
+them once botocore's own attempts ran out. A `ParamValidationError` is a
 bug in our own call, not an AWS failure: it passes through untouched, so the
 dispatcher logs it with a reference id.
 """
@@ -14,8 +16,9 @@ from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, TypeAlias
 
+from bot.aws.clients import NO_CREDENTIALS
 from bot.core.command import PREFIX
-from bot.core.errors import CommandError
+from bot.core.errors import CommandError, TransientError
 from bot.core.metrics import AWS_ERRORS as AWS_ERROR_COUNT
 
 if TYPE_CHECKING:  # botocore is imported when an AWS call is made or fails: commands without AWS never load it
@@ -45,7 +48,21 @@ def param_validation_error() -> type[Exception]:
 AMI_ID_IN_TEXT = re.compile(r"ami-(?:[0-9a-f]{8}|[0-9a-f]{17})")
 NOT_FOUND = ("InvalidAMIID.NotFound", "InvalidAMIID.Unavailable")
 DENIED = ("UnauthorizedOperation", "AccessDenied", "AccessDeniedException")
-THROTTLED = ("RequestLimitExceeded", "Throttling", "ThrottlingException")
+# The one list of AWS error codes that mean "slow down": explained as throttling, retried by jobs.
+THROTTLED = frozenset(
+    {
+        "RequestLimitExceeded",
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "SlowDown",
+        "EC2ThrottledException",
+        "PriorRequestNotComplete",
+    }
+)
 BAD_CREDENTIALS = (
     "ExpiredToken",
     "ExpiredTokenException",
@@ -58,12 +75,22 @@ BAD_CREDENTIALS = (
 _ACTION = re.compile(r"perform:\s*([a-z0-9-]+:[A-Za-z0-9]+)")
 
 
+class Throttled(TransientError):
+    """AWS refused the call because of its rate limits, after botocore's own retries: nothing was done."""
+
+
 def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+def is_transient_code(exc: ClientError) -> bool:
+    """Throttling, or an error on AWS's side (HTTP 5xx): the same call may succeed later."""
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    return error_code(exc) in THROTTLED or status >= 500
+
+
 def explain(exc: AwsError, region: str = "") -> CommandError:
-    """A plain-language CommandError for an AWS failure, saying what to do about it."""
+    """A plain-language CommandError for an AWS failure, saying what to do about it (and whether it may pass)."""
     from botocore.exceptions import (
         ClientError,
         ConnectionClosedError,
@@ -79,14 +106,16 @@ def explain(exc: AwsError, region: str = "") -> CommandError:
     if isinstance(exc, ClientError):
         return _explain_client_error(exc, where)
     if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError):
-        return CommandError(
+        return TransientError(
             f"I can't reach the EC2 endpoint{where}. Check the network (or `AWS_ENDPOINT_URL`) and try again."
         )
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return CommandError(
-            "The bot has no AWS credentials. An operator must give it a role or keys (README: IAM policy)."
-        )
-    return CommandError(f"The AWS call{where} failed ({type(exc).__name__}). Try again in a minute.")
+        return CommandError(NO_CREDENTIALS)
+    # a ResponseParserError and the like: an answer that is not EC2's; waiting does not change that
+    return CommandError(
+        f"The EC2 endpoint{where} sent an answer I could not read. Check the region name and "
+        "`AWS_ENDPOINT_URL` (it must point at an EC2 API)."
+    )
 
 
 def _explain_client_error(exc: ClientError, where: str) -> CommandError:
@@ -110,12 +139,15 @@ def _explain_client_error(exc: ClientError, where: str) -> CommandError:
             "Enable it under Account → AWS Regions, or leave it out with `--regions`."
         )
     if code in THROTTLED:
-        return CommandError(f"AWS is throttling requests{where}, even after retries. Try again in a minute.")
+        return Throttled(f"AWS is throttling requests{where}, even after retries. Try again in a minute.")
     if code in BAD_CREDENTIALS:
         return CommandError(
             "The bot's AWS credentials are expired or not valid. Ask an operator to refresh them, then try again."
         )
-    return CommandError(f"AWS refused the request{where}: {code or 'error'}: {message[:200]}")
+    said = f"{code or 'error'}: {message[:200]}"
+    if is_transient_code(exc):
+        return TransientError(f"AWS had a problem on its side{where} ({said}). Try again in a minute.")
+    return CommandError(f"AWS refused the request{where}: {said}")
 
 
 def denied_action(exc: ClientError) -> str:

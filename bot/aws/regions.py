@@ -47,12 +47,14 @@ def _partition(region: str) -> str:
 
 
 def validate_region(value: str) -> str:
-    """A region name: a known one, or one shaped like a region (newer than botocore)."""
+    """A region name from botocore's list, checked before any AWS call; else the nearest name to type instead."""
     region = value.strip().lower()
-    if region in known_regions() or REGION_NAME.fullmatch(region):
+    if region in known_regions():
         return region
     hint = did_you_mean(closest(region, sorted(known_regions()), n=1))
-    raise CommandError(f"`{value}` is not an AWS region name.{hint} Type one like `--region eu-west-1`.")
+    if not hint and REGION_NAME.fullmatch(region):
+        hint = did_you_mean(closest(region, sorted(known_regions()), n=1, cutoff=0.0))
+    raise CommandError(f"`{value}` is not an AWS region.{hint or ' AWS regions look like `eu-west-1`.'}")
 
 
 def validate_regions(value: str) -> list[str]:

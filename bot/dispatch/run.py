@@ -13,6 +13,7 @@ from dataclasses import replace
 from bot.core.command import Command
 from bot.core.errors import CommandError
 from bot.core.metrics import COMMAND_SECONDS, COMMANDS
+from bot.core.needs import merged
 from bot.core.reply import Reply
 from bot.core.scrub import scrub_reply
 from bot.core.text import clean
@@ -64,8 +65,15 @@ def execute(ctx: Context, command: Command) -> Reply:
 
 
 def _run(ctx: Context, spec: Subcommand, command: Command) -> Reply:
-    """Only this catch-all turns a bug into a reference id; expected failures are CommandErrors."""
+    """Only this catch-all turns a bug into a reference id; expected failures are CommandErrors.
+
+    The input is validated first, then the services the subcommand needs are checked (short timeouts):
+    a missing one is one line, at once, before the handler accepts any work.
+    """
     try:
+        if spec.validate is not None:
+            spec.validate(command)
+        ctx.services.ensure(merged(spec.needs_for(command)))
         return spec.handler(ctx, command)
     except CommandError as exc:
         return Reply.error(exc.message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -13,19 +14,17 @@ if TYPE_CHECKING:  # the SDK is imported with the engine client (bot.docker.engi
     import docker
 
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+log = logging.getLogger(__name__)
 
 
 class DockerError(CommandError):
     """An expected Docker failure. `kind`: engine, not_found, auth, unreachable, platform, refused."""
 
     def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message)
+        # an engine or registry that did not answer may answer later; a job retries those only while
+        # its engine answers the worker's check (bot.worker.execute), so a stopped engine fails at once
+        super().__init__(message, transient=kind in ("engine", "unreachable"))
         self.kind = kind
-
-    @property
-    def transient(self) -> bool:
-        """Whether trying again later may succeed (an engine or registry that did not answer)."""
-        return self.kind in ("engine", "unreachable")
 
 
 NOT_FOUND_SIGNS = ("manifest unknown", "not found: manifest", "name unknown", "repository does not exist")
@@ -94,14 +93,10 @@ def _engine_words(message: str) -> str:
     return message.strip().rstrip(".")[:300]
 
 
-def engine_unreachable(host: str | None, detail: str = "") -> DockerError:
-    where = host or f"{DEFAULT_SOCKET} (Docker's default; set DOCKER_HOST to use another)"
-    extra = f" ({detail[:200]})" if detail else ""
+def engine_unreachable(host: str | None) -> DockerError:
+    """One line: where the engine was looked for, and what to do (the SDK's own words go to the log)."""
     return DockerError(
-        f"I can't reach the Docker engine at `{where}`{extra}. Check that dockerd is running there, that "
-        "DOCKER_HOST points at it, and that the bot's user may use the socket (`docker version` on the bot's "
-        "host should answer).",
-        "engine",
+        f"The Docker engine is not reachable at `{host or DEFAULT_SOCKET}`. Start it, or set DOCKER_HOST.", "engine"
     )
 
 
@@ -138,9 +133,11 @@ def engine_errors(client: docker.DockerClient, ref: ImageRef, local: bool = Fals
             f"The Docker engine at `{_host_of(client)}` did not answer in time. Try again in a minute.", "engine"
         ) from exc
     except requests.exceptions.ConnectionError as exc:
-        raise engine_unreachable(_host_of(client), first_line(exc)) from exc
+        log.info("the Docker engine is not reachable", extra={"error": first_line(exc)})
+        raise engine_unreachable(_host_of(client)) from exc
     except cut_off as exc:  # the engine went away in the middle of a stream (a pull's events)
-        raise engine_unreachable(_host_of(client), "the connection broke in the middle of an answer") from exc
+        log.info("the Docker engine broke off an answer", extra={"error": first_line(exc)})
+        raise engine_unreachable(_host_of(client)) from exc
 
 
 def not_on_host(ref: ImageRef) -> DockerError:

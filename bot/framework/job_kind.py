@@ -1,4 +1,8 @@
-"""Job kinds: `@job_kind("pull", timeout=1800, retries=3)` registers `(ctx, progress, args) -> JobResult`.
+"""Job kinds: `@job_kind("pull", timeout=1800, retries=3, needs=(Need.DOCKER,))` registers a job function.
+
+The function is `(ctx, progress, args) -> JobResult`. `needs` are the services
+it cannot run without: checked before its record is created, and again at the
+start of every attempt (a service still gone at a retry fails the job in one line).
 
 A handler module defines its job kinds beside its commands; a worker has
 them once it has imported the handler modules (see `bot.dispatch.registry`).
@@ -13,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.command import PREFIX
 from bot.core.errors import CommandError
+from bot.core.needs import Need
 from bot.framework.context import Context
 from bot.jobs.progress import Progress
 from bot.jobs.record import JobResult
@@ -30,6 +35,7 @@ class JobKind:
     timeout: int = 600
     retries: int = 0
     backoff: tuple[int, ...] = (5, 30, 120)
+    needs: tuple[Need, ...] = ()
 
     def retry(self) -> Retry | None:
         from rq import Retry
@@ -41,14 +47,18 @@ KINDS: dict[str, JobKind] = {}
 
 
 def job_kind(
-    name: str, timeout: int = 600, retries: int = 0, backoff: tuple[int, ...] = (5, 30, 120)
+    name: str,
+    timeout: int = 600,
+    retries: int = 0,
+    backoff: tuple[int, ...] = (5, 30, 120),
+    needs: tuple[Need, ...] = (),
 ) -> Callable[[JobFunction], JobFunction]:
     """Register `(ctx, progress, args) -> JobResult` as the job kind `name`."""
 
     def wrap(func: JobFunction) -> JobFunction:
         if name in KINDS and KINDS[name].func is not func:
             raise ValueError(f"job kind {name!r} registered twice")
-        KINDS[name] = JobKind(name, func, timeout, retries, backoff)
+        KINDS[name] = JobKind(name, func, timeout, retries, backoff, needs)
         return func
 
     return wrap

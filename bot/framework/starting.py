@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from bot.core.command import PREFIX
+from bot.core.needs import Need, merged
 from bot.core.parts import Fields, Header, Part, Text
 from bot.core.proposal import Proposal
 from bot.core.reply import Reply
@@ -26,8 +27,12 @@ def proposal_reply(proposal: Proposal) -> Reply:
 
 
 def submit(ctx: Context, kind: str, args: dict[str, Any], target: str) -> tuple[JobRecord, bool]:
-    """Start a job (or find the identical one already started); returns (record, created)."""
+    """Start a job (or find the identical one already started); returns (record, created).
+
+    The job store and the kind's needs are checked first: work that cannot start gets no record.
+    """
     spec = kind_named(kind)
+    ctx.services.ensure(merged((Need.REDIS,), spec.needs))
     with ctx.jobs() as store:
         job_id = store.claim_id()
         existing = store.duplicate_of(kind, args, ctx.user_id, job_id)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
 from bot.core.formatting import closest, did_you_mean
+from bot.core.needs import Need
 from bot.core.permissions import Permission
 from bot.core.reply import Reply
 from bot.framework.options import Number, Option
@@ -40,9 +41,16 @@ class Subcommand:
     permission: Permission = Permission.READ
     aliases: tuple[str, ...] = ()
     free_text: bool = False  # unknown --words are part of the text (questions may mention flags)
+    # run before the needs are checked, so bad input is answered first (it raises CommandError)
+    validate: Callable[[Command], object] | None = None
+    # services checked before the handler runs (Docker, AWS, Redis); a callable decides per command
+    needs: tuple[Need, ...] | Callable[[Command], tuple[Need, ...]] = ()
 
     def is_slow(self, command: Command) -> bool:
         return self.slow(command) if callable(self.slow) else self.slow
+
+    def needs_for(self, command: Command) -> tuple[Need, ...]:
+        return self.needs(command) if callable(self.needs) else self.needs
 
     @property
     def summary(self) -> str:
@@ -122,6 +130,8 @@ def check_spec(spec: Subcommand) -> None:
             f"subcommand {spec.name!r}: permission {spec.permission!r} is not a Permission "
             f"(one of {', '.join(p.name for p in Permission)})"
         )
+    if not callable(spec.needs) and not all(isinstance(n, Need) for n in spec.needs):
+        raise ValueError(f"subcommand {spec.name!r}: needs {spec.needs!r} must be Need values")
     for name, option in spec.options.items():
         if not OPTION_NAME.fullmatch(name):
             raise ValueError(f"subcommand {spec.name!r}: option name {name!r} must be lowercase words with dashes")

@@ -18,7 +18,7 @@ import redis
 
 from bot.core.command import PREFIX
 from bot.core.config import Settings
-from bot.core.errors import CommandError
+from bot.core.errors import CommandError, Unavailable
 from bot.jobs.errors import TransientJobError
 from bot.jobs.record import TERMINAL, JobRecord, encode
 
@@ -48,9 +48,9 @@ ALL_INDEX = key("jobs", "all")
 ENDED = key("jobs", "ended")  # jobs ended, by "kind|status", for the fleet-wide metrics
 
 
-def store_unavailable(settings: Settings) -> CommandError:
+def store_unavailable(settings: Settings) -> Unavailable:
     host = settings.redis_url.split("@")[-1]
-    return CommandError(
+    return Unavailable(
         f"The job store is unavailable (Redis at `{host}` did not answer), so jobs cannot be started or shown "
         f"right now. Try again in a minute; `{PREFIX} help` and `{PREFIX} ask` still work."
     )

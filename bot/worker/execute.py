@@ -21,9 +21,10 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
-from bot.core.errors import CommandError
+from bot.aws.errors import is_transient_code
+from bot.core.errors import CommandError, Unavailable
 from bot.framework.context import Context
-from bot.framework.job_kind import KINDS
+from bot.framework.job_kind import KINDS, JobKind
 from bot.jobs.errors import JobCanceled, TransientJobError
 from bot.jobs.progress import Progress
 from bot.jobs.record import CANCELED, FAILED, QUEUED, RUNNING, SUCCEEDED, WORKER_DIED, JobRecord
@@ -35,16 +36,7 @@ log = logging.getLogger(__name__)
 
 STORE_PATIENCE = 300.0  # seconds a work horse waits for Redis to record a finished job
 
-THROTTLING_CODES = {
-    "Throttling",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "TooManyRequestsException",
-    "RequestThrottled",
-    "SlowDown",
-}
 TRANSIENT_ERRORS = (
-    TransientJobError,
     ConnectionError,
     TimeoutError,
     redis.ConnectionError,
@@ -54,9 +46,11 @@ TRANSIENT_ERRORS = (
 
 
 def is_transient(exc: BaseException) -> bool:
-    """Throttling and dropped connections are retried; everything else is permanent."""
-    if isinstance(exc, botocore.exceptions.ClientError):
-        return exc.response.get("Error", {}).get("Code") in THROTTLING_CODES
+    """What may pass by itself is retried: errors that say so (`.transient`), throttling, dropped connections."""
+    if isinstance(exc, CommandError):
+        return exc.transient
+    if isinstance(exc, botocore.exceptions.ClientError):  # a call outside `aws_errors`: the same one list of codes
+        return is_transient_code(exc)
     return isinstance(exc, TRANSIENT_ERRORS)
 
 
@@ -69,6 +63,7 @@ def execute_job(job_id: str) -> str:
     kind = KINDS.get(record.kind)
     if kind is None:
         raise CommandError(f"this worker does not know the job kind {record.kind!r} (see IMAGEBOT_JOB_MODULES)")
+    check_needs(rt, kind, record)
     ctx = Context(rt.settings, rt.services, record.user_id, record.channel, record.transport)
     monitor = Monitor(rt, record)
     monitor.start()
@@ -86,6 +81,16 @@ def execute_job(job_id: str) -> str:
         lambda: finish(rt, job_id, SUCCEEDED, fraction=1.0, stage="done", summary=result.summary, result_fields=fields)
     )
     return SUCCEEDED
+
+
+def check_needs(rt: Runtime, kind: JobKind, record: JobRecord) -> None:
+    """The kind's services, before each attempt: gone at the first gets one retry; still gone, the job fails."""
+    try:
+        rt.services.ensure(kind.needs)
+    except Unavailable as exc:
+        if record.attempts > 1:
+            raise  # still gone at the retry: fail now, in one line, instead of retrying for minutes
+        raise TransientJobError(exc.message) from None  # a blip (an engine restarting) gets the back-off
 
 
 def until_stored(write: Callable[[], object], give_up_after: float = STORE_PATIENCE) -> None:
@@ -168,7 +173,8 @@ def on_horse_killed(job: Job, retpid: int, ret_val: int, rusage: Any) -> None:
 
 def _requeue_for_retry(rt: Runtime, job: Job, exc: BaseException) -> None:
     delay = job.get_retry_interval() if job.retry_intervals else 0
-    stage = rt.services.scrub(f"retrying in {delay}s after: {exc}")
+    said = exc.message if isinstance(exc, CommandError) else "a dropped connection"
+    stage = rt.services.scrub(f"retrying in {delay}s after: {said}")
     record = rt.store.transition(job.id, (RUNNING,), QUEUED, stage=stage)
     if record is not None:
         rt.services.notifier.progressed(rt.store, record)

@@ -13,9 +13,11 @@ from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
+from rq.worker import BaseWorker
 
 import bot.dispatch.registry  # noqa: F401  (imports every handler module, which registers its job kinds)
 from bot.core.config import Settings
+from bot.core.errors import CommandError
 from bot.health import Health, serve_health
 from bot.jobs.queue import QUEUE
 from bot.services import Services
@@ -26,6 +28,14 @@ from bot.worker.runtime import Runtime, bound, configure
 REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 QUIET_LOG = logging.getLogger("imagebot.sandbox.worker")
 QUIET_LOG.setLevel(logging.WARNING)
+
+
+def log_expected_failure(worker: BaseWorker, job: Job, exc: BaseException | None) -> bool:
+    """RQ logs every failed job's traceback; an expected failure (a CommandError) gets one INFO line instead."""
+    if not isinstance(exc, CommandError):
+        return False
+    worker.log.info("Worker %s: job %s ended on an expected failure: %s", worker.name, job.id, exc.message)
+    return True
 
 
 def import_job_modules(settings: Settings) -> None:
@@ -62,6 +72,10 @@ class ResilientWorker(Worker):
     looking at the work horse that ended, the upkeep between jobs) makes it quit for good. Here those wait,
     with backoff, until Redis answers again. A job whose lease ran out meanwhile is reported by the reapers.
     """
+
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        if not log_expected_failure(self, job, exc_info[1]):
+            super().handle_exception(job, *exc_info)
 
     def maintain_heartbeats(self, job: Job) -> None:
         try:
@@ -116,6 +130,10 @@ class ThreadWorker(SimpleWorker):
     def work(self, *args: Any, **kwargs: Any) -> bool:
         with bound(self.rt):
             return bool(super().work(*args, **kwargs))
+
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        if not log_expected_failure(self, job, exc_info[1]):
+            super().handle_exception(job, *exc_info)
 
     def _install_signal_handlers(self) -> None:
         pass

@@ -79,7 +79,7 @@ def test_copies_of_an_unknown_or_malformed_id(ctx, services):
         reply, text = run(ctx, "ami copies ami-nope --regions eu-west-1")
         assert not reply.ok and "hex digits" in text
         reply, text = run(ctx, "ami copies ami-0123abcd --regions eu-west-1,atlantis")
-        assert not reply.ok and "`atlantis` is not an AWS region name" in text
+        assert not reply.ok and "`atlantis` is not an AWS region" in text
 
 
 def test_a_long_copies_reply_stays_within_slack_limits():

@@ -49,8 +49,27 @@ def test_one_ami_id_alone_says_to_name_an_image_too(ctx):
 
 def test_concrete_comparison_validates_before_asking_anyone(ctx):
     assert "ami-" in dispatch(ctx, "/image compare ami-nothex nginx:1.27").text
-    unknown = dispatch(ctx, "/image compare ami-0123456789abcdef0 nginx:1.27")
+    assert "`Nginx` should be `nginx`" in dispatch(ctx, "/image compare ami-0123456789abcdef0 Nginx:1.27").text
+
+
+def test_concrete_comparison_without_an_engine_says_so_before_asking_aws(settings):
+    """No engine at DOCKER_HOST: one line about it, and no AWS call is made (fail fast)."""
+    services = Services(settings.model_copy(update={"docker_host": "unix:///nonexistent/imagebot.sock"}))
+    ctx = Context(services.settings, services, user_id="U0USER", channel_id="C0CHAN")
+    with mock.patch("handlers.compare.describe_image") as describe:
+        reply = dispatch(ctx, "/image compare ami-0123456789abcdef0 nginx:1.27")
+    assert not reply.ok and reply.plain.strip().count("\n") == 0
+    assert "The Docker engine is not reachable at `unix:///nonexistent/imagebot.sock`." in reply.plain
+    describe.assert_not_called()
+
+
+@pytest.mark.docker
+def test_concrete_comparison_of_an_unknown_ami_names_the_region(settings, docker_stack):
+    services = Services(settings.model_copy(update={"docker_host": docker_stack.host}))
+    ctx = Context(services.settings, services, user_id="U0USER", channel_id="C0CHAN")
+    unknown = dispatch(ctx, f"/image compare ami-0123456789abcdef0 {docker_stack.images['small'].ref}")
     assert not unknown.ok and "There is no AMI `ami-0123456789abcdef0` in us-east-1" in unknown.text
+    services.close()
 
 
 @pytest.mark.docker

@@ -73,6 +73,14 @@ def test_a_malformed_reference_is_explained():
     assert not reply.ok and "`Nginx` should be `nginx`" in reply.text
 
 
+def test_a_missing_engine_is_one_line_saying_what_to_do():
+    """Checked before the command accepts work: one line, with the address and the fix."""
+    for sub in ("inspect", "remote"):
+        reply = dispatch(_unreachable_ctx(), f"/image docker {sub} nginx:1.27")
+        assert not reply.ok and "\n" not in reply.plain.strip()
+        assert f"The Docker engine is not reachable at `{MISSING_SOCKET}`. Start it, or set DOCKER_HOST." in reply.plain
+
+
 def test_an_unreachable_engine_names_docker_host():
     ctx = _unreachable_ctx()
     for sub in ("inspect", "remote"):

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from bot.core.errors import CommandError
+from bot.core.needs import Need
 from bot.framework.context import Context
 from bot.framework.job_kind import job_kind
 from bot.jobs.errors import TransientJobError
@@ -26,3 +27,11 @@ def run_steps(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobResu
         progress.update(step / steps, f"step {step + 1} of {steps}")
         time.sleep(float(args.get("sleep", 0.1)))
     return JobResult(f"{steps} steps done", fields=(("Steps", str(steps)),))
+
+
+@job_kind("test.engine", timeout=60, retries=3, backoff=(1,), needs=(Need.DOCKER,))
+def run_on_engine(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobResult:
+    """Asks the Docker engine for its version: a transient DockerError when the engine does not answer."""
+    progress.update(0.5, "asking the engine")
+    version = ctx.services.docker.client().version().get("Version", "?")
+    return JobResult(f"the engine runs Docker {version}")

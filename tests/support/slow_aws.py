@@ -8,7 +8,9 @@ not one after another. `forwarded` counts the requests answered by moto.
 `fault` makes it misbehave until set back to None: "hang" (hold the request
 `hang_seconds`, then close it unanswered), "drop" (close it at once), an HTTP
 status such as 500 or 503 (an EC2-style error body), or "throttle" (503 with
-RequestLimitExceeded, as EC2 throttles).
+RequestLimitExceeded, as EC2 throttles). `throttle("CopyImage", 2)` throttles only the next two calls
+of that EC2 action (each answered as EC2 does: HTTP 503, RequestLimitExceeded) and forwards the rest;
+`throttled` counts the calls answered that way.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import http.client
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
@@ -32,6 +34,8 @@ class SlowProxy:
         self.hang_seconds = 60.0
         self._lock = threading.Lock()
         self._forwarded = 0
+        self._throttle: dict[str, int] = {}
+        self.throttled: list[str] = []  # the actions answered with RequestLimitExceeded, in order
         handler = type("Handler", (_Forward,), {"host": parts.hostname, "port": parts.port, "proxy": self})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
@@ -48,6 +52,20 @@ class SlowProxy:
     def _count(self) -> None:
         with self._lock:
             self._forwarded += 1
+
+    def throttle(self, action: str, times: int) -> None:
+        """Answer the next `times` calls of the EC2 `action` with RequestLimitExceeded (HTTP 503)."""
+        with self._lock:
+            self._throttle[action] = times
+
+    def _take_throttle(self, body: bytes) -> bool:
+        action = (parse_qs(body.decode("utf-8", "replace")).get("Action") or [""])[0]
+        with self._lock:
+            if self._throttle.get(action, 0) <= 0:
+                return False
+            self._throttle[action] -= 1
+            self.throttled.append(action)
+            return True
 
     def stop(self) -> None:
         """Stop serving and close the listening socket."""
@@ -70,7 +88,7 @@ class _Forward(BaseHTTPRequestHandler):
 
     def _forward(self, method: str) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", 0) or 0))
-        fault = self.proxy.fault
+        fault = "throttle" if self.proxy._take_throttle(body) else self.proxy.fault
         if fault is not None:
             self._misbehave(fault)
             return

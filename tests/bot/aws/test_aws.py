@@ -42,9 +42,16 @@ def test_malformed_ami_ids_say_what_one_looks_like(value):
         images.validate_ami_id(value)
 
 
-@pytest.mark.parametrize("value", ["us-east-1", "EU-WEST-1", "us-gov-west-1", "cn-north-1", "ap-southeast-9"])
-def test_known_and_newer_region_names_are_accepted(value):
+@pytest.mark.parametrize("value", ["us-east-1", "EU-WEST-1", "us-gov-west-1", "cn-north-1"])
+def test_known_region_names_are_accepted(value):
     assert regions.validate_region(value) == value.lower()
+
+
+@pytest.mark.parametrize(("value", "nearest"), [("us-west-9", "us-west-2"), ("eu-central-7", "eu-central-2")])
+def test_a_region_shaped_name_that_does_not_exist_is_refused_with_the_nearest(value, nearest):
+    with pytest.raises(CommandError) as caught:
+        regions.validate_region(value)
+    assert caught.value.message == f"`{value}` is not an AWS region. Did you mean `{nearest}`?"
 
 
 def test_a_misspelt_region_gets_a_suggestion():
@@ -54,7 +61,7 @@ def test_a_misspelt_region_gets_a_suggestion():
 
 @pytest.mark.parametrize("value", ["mars", "us-east", "useast1", "all-regions"])
 def test_non_region_names_are_refused(value):
-    with pytest.raises(CommandError, match="not an AWS region name"):
+    with pytest.raises(CommandError, match="not an AWS region"):
         regions.validate_region(value)
 
 
@@ -123,6 +130,37 @@ def test_endpoint_unreachable_and_no_credentials_are_plain():
     unreachable = aws_errors.explain(EndpointConnectionError(endpoint_url="https://ec2.x"), "us-east-1").message
     assert "can't reach the EC2 endpoint in `us-east-1`" in unreachable
     assert "no AWS credentials" in aws_errors.explain(NoCredentialsError()).message
+
+
+@pytest.mark.parametrize("code", sorted(aws_errors.THROTTLED))
+def test_every_throttling_code_is_transient_and_said_as_throttling(code):
+    error = aws_errors.explain(client_error(code), "us-east-1")
+    assert error.transient and "AWS is throttling requests in `us-east-1`" in error.message
+
+
+@pytest.mark.parametrize("code", ["InvalidParameterValue", "UnauthorizedOperation", "AuthFailure", "OptInRequired"])
+def test_refusals_are_not_transient(code):
+    assert not aws_errors.explain(client_error(code)).transient
+
+
+def test_an_error_on_aws_side_is_transient_and_keeps_its_code():
+    exc = client_error("InternalError", "We encountered an internal error")
+    exc.response["ResponseMetadata"] = {"HTTPStatusCode": 500}
+    error = aws_errors.explain(exc, "eu-west-1")
+    assert error.transient and "InternalError" in error.message and "Try again in a minute" in error.message
+
+
+def test_an_unreadable_answer_names_no_class_and_gives_no_try_again_advice():
+    from botocore.parsers import ResponseParserError
+
+    error = aws_errors.explain(ResponseParserError("Unable to parse response (not well-formed)"), "us-west-9")
+    assert not error.transient
+    assert "ResponseParserError" not in error.message and "try again" not in error.message.lower()
+    assert "could not read" in error.message and "region name" in error.message
+
+
+def test_a_dropped_connection_is_transient():
+    assert aws_errors.explain(EndpointConnectionError(endpoint_url="https://ec2.x"), "us-east-1").transient
 
 
 def test_unknown_codes_keep_code_and_a_short_message():
