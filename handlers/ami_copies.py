@@ -26,11 +26,12 @@ def region_list(value: str) -> str:
 
 @subcommand(
     "ami copies",
-    usage=f"{PREFIX} ami copies <ami-id> [--regions a,b,c] [--region R]",
     example=f"{PREFIX} ami copies ami-0abcdef1234567890",
-    options={"regions": TextOption(convert=region_list), "region": TextOption(convert=validate_region)},
-    min_args=1,
-    max_args=1,
+    forms=("<ami-id | name>",),
+    options={
+        "regions": TextOption(convert=region_list, metavar="a,b,c"),
+        "region": TextOption(convert=validate_region),
+    },
     slow=True,
 )
 def ami_copies(ctx: Context, cmd: Command) -> Reply:

@@ -28,11 +28,9 @@ COPY_WARNING = "This creates a new AMI and EBS snapshots in `{region}`; snapshot
 
 @subcommand(
     "ami copy",
-    usage=f"{PREFIX} ami copy <ami-id> <region> [--name N] [--source-region R]",
     example=f"{PREFIX} ami copy ami-0abcdef1234567890 eu-west-1",
+    forms=("<ami-id> <region>",),
     options={"name": TextOption(), "source-region": TextOption(convert=validate_region)},
-    min_args=2,
-    max_args=2,
     slow=True,
     permission=Permission.COPY,
 )

@@ -27,11 +27,9 @@ def region_or_all(value: str) -> str:
 
 @subcommand(
     "ami status",
-    usage=f"{PREFIX} ami status <ami-id | name> [--region R | --region all]",
     example=f"{PREFIX} ami status web-base-2026.11.20",
-    options={"region": TextOption(convert=region_or_all)},
-    min_args=1,
-    max_args=1,
+    forms=("<ami-id | name>",),
+    options={"region": TextOption(convert=region_or_all, metavar="R|all")},
     slow=True,
 )
 def ami_status(ctx: Context, cmd: Command) -> Reply:

@@ -32,9 +32,13 @@ EXAMPLE = f"{PREFIX} ask what is an AMI?"
 
 @subcommand(
     "ask",
-    usage=f"{PREFIX} ask <question>",
     example=f"{PREFIX} ask can I turn a docker image into an AMI?",
-    options={"id": TextOption(), "shared": Flag(), "asked": TextOption()},
+    forms=("<question>... [--shared]", "[--id] [--asked] [--shared]"),
+    options={
+        "id": TextOption(metavar="<entry-id>"),
+        "shared": Flag(),
+        "asked": TextOption(metavar="<question>"),
+    },
     free_text=True,
 )
 def ask(ctx: Context, cmd: Command) -> Reply:

@@ -35,10 +35,8 @@ def slack_user(value: str) -> str:
 
 @subcommand(
     "audit",
-    usage=f"{PREFIX} audit [--user U] [--limit N]",
     example=f"{PREFIX} audit --user U0123ABCD --limit 50",
     options={"user": TextOption(convert=slack_user), "limit": Number(1, MAX_LIMIT, default=20)},
-    max_args=0,
     permission=Permission.ADMIN,
 )
 def show_audit(ctx: Context, cmd: Command) -> Reply:

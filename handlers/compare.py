@@ -27,10 +27,9 @@ DockerSide = tuple[str, str, str, str, str]
 
 @subcommand(
     "compare",
-    usage=f"{PREFIX} compare [dimension]",
     example=f"{PREFIX} compare startup",
+    forms=("[topic...] [--shared]", "<ami-id | name> <image-ref> [--region]"),
     options={"shared": Flag(), "region": TextOption(convert=validate_region)},
-    max_args=2,
     slow=lambda cmd: len(cmd.args) == 2,  # the concrete comparison asks AWS and Docker
 )
 def compare(ctx: Context, cmd: Command) -> Reply:

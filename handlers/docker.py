@@ -16,10 +16,8 @@ EXAMPLE_REF = "nginx:1.27"
 
 @subcommand(
     "docker inspect",
-    usage=f"{PREFIX} docker inspect <image-ref>",
     example=f"{PREFIX} docker inspect {EXAMPLE_REF}",
-    min_args=1,
-    max_args=1,
+    forms=("<image-ref>",),
     slow=True,
 )
 def docker_inspect(ctx: Context, cmd: Command) -> Reply:
@@ -30,10 +28,8 @@ def docker_inspect(ctx: Context, cmd: Command) -> Reply:
 
 @subcommand(
     "docker remote",
-    usage=f"{PREFIX} docker remote <image-ref>",
     example=f"{PREFIX} docker remote {EXAMPLE_REF}",
-    min_args=1,
-    max_args=1,
+    forms=("<image-ref>",),
     slow=True,
 )
 def docker_remote(ctx: Context, cmd: Command) -> Reply:

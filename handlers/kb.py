@@ -26,10 +26,8 @@ VOTES = ("up", "down")
 
 @subcommand(
     "kb gaps",
-    usage=f"{PREFIX} kb gaps [--limit N] [--json]",
     example=f"{PREFIX} kb gaps --limit 30",
     options={"limit": Number(1, 200, default=20), "json": Flag()},
-    max_args=0,
     permission=Permission.ADMIN,
 )
 def kb_gaps(ctx: Context, cmd: Command) -> Reply:
@@ -81,11 +79,9 @@ def _vote_line(votes: Votes) -> Mrkdwn:
 
 @subcommand(
     "kb vote",
-    usage=f"{PREFIX} kb vote <entry-id> up|down [--question <what you asked>]",
     example=f"{PREFIX} kb vote ami-types up",
-    options={"question": TextOption()},
-    min_args=2,
-    max_args=2,
+    forms=("<entry-id> up|down",),
+    options={"question": TextOption(metavar="<what you asked>")},
 )
 def kb_vote(ctx: Context, cmd: Command) -> Reply:
     """Vote on a knowledge base answer (the 👍/👎 buttons under each answer do this)."""

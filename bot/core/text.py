@@ -22,3 +22,16 @@ def too_long(text: str) -> str | None:
     if len(text) <= MAX_INPUT:
         return None
     return f"That is longer than {MAX_INPUT:,} characters. Shorten it, or ask one thing at a time."
+
+
+ECHO_LIMIT = 60  # characters of a user's word shown back in a reply
+
+
+def echo(value: str, limit: int = ECHO_LIMIT) -> str:
+    """User input as a reply shows it back: on one line, without backticks (it sits in a code span), and shortened.
+
+    Every reply that repeats what someone typed goes through here, so a 4,000-character word costs
+    about 60 characters of reply, not 4,000 per place it is mentioned.
+    """
+    flat = " ".join(value.replace("`", "'").split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

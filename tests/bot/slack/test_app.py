@@ -83,7 +83,7 @@ def test_slow_command_acks_at_once_and_answers_through_response_url(settings, se
     from bot.framework.subcommand import Registry, subcommand
     from bot.slack.app import build_app
 
-    @subcommand("lookup", usage="/image lookup", example="/image lookup", slow=True)
+    @subcommand("lookup", example="/image lookup", slow=True)
     def lookup(ctx, cmd):
         """A slow look-up."""
         time.sleep(0.5)
