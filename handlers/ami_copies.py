@@ -16,7 +16,7 @@ from bot.core.reply import Reply
 from bot.framework.context import Context
 from bot.framework.options import Text as TextOption
 from bot.framework.subcommand import subcommand
-from handlers.shared.ami import STATE_ICON, image_json
+from handlers.shared.ami import STATE_ICON, image_json, is_id_target, resolve_ami
 
 
 def region_list(value: str) -> str:
@@ -35,9 +35,11 @@ def region_list(value: str) -> str:
     slow=True,
 )
 def ami_copies(ctx: Context, cmd: Command) -> Reply:
-    """List an AMI's copies in every enabled region, and the expected regions missing one."""
-    ami_id = validate_ami_id(cmd.args[0])
+    """List an AMI's copies (by id or name) in every enabled region, and the expected regions missing one."""
     home = cmd.option("region") or ctx.settings.aws_region
+    target = cmd.args[0]
+    # an id is looked up with the copies (one round of calls); a name first becomes the newest AMI of that name
+    ami_id = validate_ami_id(target) if is_id_target(target) else resolve_ami(ctx, target, home).id
     given = cmd.option("regions")
     regions = given.split(",") if given is not None else None
     started = time.monotonic()
