@@ -13,6 +13,7 @@ from bot.core.markup import Mrkdwn, md
 from bot.core.parts import Footer, Header, Part, Text
 from bot.core.permissions import Permission
 from bot.core.reply import Reply
+from bot.core.text import echo
 from bot.framework.context import Context
 from bot.framework.options import Flag, Number
 from bot.framework.options import Text as TextOption
@@ -87,9 +88,9 @@ def kb_vote(ctx: Context, cmd: Command) -> Reply:
     """Vote on a knowledge base answer (the 👍/👎 buttons under each answer do this)."""
     entry_id, direction = cmd.args[0], cmd.args[1].lower()
     if entry_id not in entries_by_id():
-        raise CommandError(f"There is no knowledge base entry `{entry_id}`.")
+        raise CommandError(f"There is no knowledge base entry `{echo(entry_id)}`.")
     if direction not in VOTES:
-        raise CommandError(f"Vote `up` or `down`, like `{PREFIX} kb vote {entry_id} up`.")
+        raise CommandError(f"Vote `up` or `down`, like `{PREFIX} kb vote {echo(entry_id)} up`.")
     with store_errors(ctx.settings):
         changed = ctx.services.feedback.vote(entry_id, ctx.user_id, direction == "up", cmd.option("question") or "")
     if not changed:

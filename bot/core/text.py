@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import unicodedata
 
 MAX_INPUT = 4000  # characters: Slack's own limit for a slash command's text; also bounds the work below
@@ -33,5 +34,14 @@ def echo(value: str, limit: int = ECHO_LIMIT) -> str:
     Every reply that repeats what someone typed goes through here, so a 4,000-character word costs
     about 60 characters of reply, not 4,000 per place it is mentioned.
     """
-    flat = " ".join(value.replace("`", "'").split())
+    flat = "".join(" " if c.isspace() else c for c in value.replace("`", "'")).strip()
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def brief_command(command: str, word_limit: int = 24) -> str:
+    """A command shown beside a choice it runs, with any long word (a question riding along) as `…`."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return echo(command)
+    return " ".join(w if len(w) <= word_limit else "…" for w in words)

@@ -205,3 +205,12 @@ def test_a_job_id_is_not_taken_for_a_typo():
 
     assert parse("job 7f3a", REGISTRY).args == ("7f3a",)
     assert parse("job check", REGISTRY).name == "job check"
+
+
+def test_a_long_unknown_word_is_shown_shortened_once():
+    with pytest.raises(CommandError) as err:
+        parse("ami status ami-0abc --" + "k" * 3000, REG)
+    assert len(err.value.message) < 400 and err.value.message.count("kkk…") == 1
+    with pytest.raises(CommandError) as err:
+        parse("z" * 3000, REG)
+    assert len(err.value.message) < 400 and err.value.message.count("zzz…") == 1
