@@ -9,7 +9,7 @@ from bot.core.terminal import render_text
 from bot.dispatch.confirm import accept_now
 from bot.dispatch.run import dispatch
 from tests.handlers.conftest import wait_done
-from tests.support.ec2 import copy_ami, create_ami
+from tests.support.ec2 import copy_ami, create_ami, set_fields
 
 pytestmark = pytest.mark.usefixtures("no_default_amis")
 
@@ -101,3 +101,14 @@ def test_a_name_with_every_allowed_character_is_accepted(ops):
     name = "Web base (v2) [eu]./-'@_ 2026"
     reply = dispatch(ops, f'/image ami copy {ami_id} eu-west-1 --name "{name}"')
     assert reply.ok and dict(reply.proposal.summary)["New name"] == name, reply.plain
+
+
+def test_a_pending_copy_is_warned_about_and_a_failed_one_is_not(ops):
+    ami_id = create_ami(ops.services, "us-east-1", "web-base-1")
+    pending = copy_ami(ops.services, ami_id, "us-east-1", "eu-west-1", "web-base-1")
+    failed = copy_ami(ops.services, ami_id, "us-east-1", "eu-west-1", "web-base-1")
+    set_fields("eu-west-1", pending, state="pending")
+    set_fields("eu-west-1", failed, state="failed")
+    reply = dispatch(ops, f"/image ami copy {ami_id} eu-west-1")
+    assert reply.ok, reply.plain
+    assert f"{pending} (pending)" in reply.plain and failed not in reply.plain
