@@ -17,7 +17,7 @@ from bot.core.reply import Reply
 from bot.framework.context import Context
 from bot.framework.options import Text as TextOption
 from bot.framework.subcommand import subcommand
-from handlers.shared.ami import STATE_ICON, image_json
+from handlers.shared.ami import STATE_ICON, image_json, is_id_target, resolve_ami
 
 
 def region_list(value: str) -> str:
@@ -27,18 +27,21 @@ def region_list(value: str) -> str:
 
 @subcommand(
     "ami copies",
-    usage=f"{PREFIX} ami copies <ami-id> [--regions a,b,c] [--region R]",
     example=f"{PREFIX} ami copies ami-0abcdef1234567890",
-    options={"regions": TextOption(convert=region_list), "region": TextOption(convert=validate_region)},
-    min_args=1,
-    max_args=1,
+    forms=("<ami-id | name>",),
+    options={
+        "regions": TextOption(convert=region_list, metavar="a,b,c"),
+        "region": TextOption(convert=validate_region),
+    },
     slow=True,
     needs=(Need.AWS,),
 )
 def ami_copies(ctx: Context, cmd: Command) -> Reply:
-    """List an AMI's copies in every enabled region, and the expected regions missing one."""
-    ami_id = validate_ami_id(cmd.args[0])
+    """List an AMI's copies (by id or name) in every enabled region, and the expected regions missing one."""
     home = cmd.option("region") or ctx.settings.aws_region
+    target = cmd.args[0]
+    # an id is looked up with the copies (one round of calls); a name first becomes the newest AMI of that name
+    ami_id = validate_ami_id(target) if is_id_target(target) else resolve_ami(ctx, target, home).id
     given = cmd.option("regions")
     regions = given.split(",") if given is not None else None
     started = time.monotonic()

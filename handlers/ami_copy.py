@@ -6,8 +6,16 @@ import time
 from typing import Any
 
 from bot.access.guardrails import check_copy
-from bot.aws.copies import copy_image, ensure_tags, source_tags
-from bot.aws.images import SOURCE_IMAGE_TAG, SOURCE_REGION_TAG, Image, describe_image, validate_ami_id
+from bot.aws.copies import COPY, ORIGINAL, Copy, copy_image, ensure_tags, group_copies, source_tags
+from bot.aws.images import (
+    SOURCE_IMAGE_TAG,
+    SOURCE_REGION_TAG,
+    Image,
+    describe_image,
+    list_owned,
+    validate_ami_id,
+    validate_ami_name,
+)
 from bot.aws.regions import validate_region
 from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
@@ -24,47 +32,73 @@ from bot.jobs.progress import Progress
 from bot.jobs.record import JobResult
 from handlers.shared.ami import POLL_SECONDS, available_image
 
+LIVE_STATES = ("available", "pending")
 COPY_WARNING = "This creates a new AMI and EBS snapshots in `{region}`; snapshot storage costs money."
 
 
 @subcommand(
     "ami copy",
-    usage=f"{PREFIX} ami copy <ami-id> <region> [--name N] [--source-region R]",
     example=f"{PREFIX} ami copy ami-0abcdef1234567890 eu-west-1",
-    options={"name": TextOption(), "source-region": TextOption(convert=validate_region)},
-    min_args=2,
-    max_args=2,
+    forms=("<ami-id> <region>",),
+    options={"name": TextOption(convert=validate_ami_name), "source-region": TextOption(convert=validate_region)},
     slow=True,
     permission=Permission.COPY,
     validate=lambda cmd: (validate_ami_id(cmd.args[0]), validate_region(cmd.args[1])),
     needs=(Need.REDIS, Need.AWS),  # the confirmation is kept in Redis; the job needs AWS
 )
 def ami_copy(ctx: Context, cmd: Command) -> Reply:
-    """Copy an AMI to another region (a job, after you confirm)."""
+    """Copy an AMI to another region (a job, after you confirm; it warns when the region already has a copy)."""
     ami_id = validate_ami_id(cmd.args[0])
     region = validate_region(cmd.args[1])
     source_region = cmd.option("source-region") or ctx.settings.aws_region
     if region == source_region:
-        raise CommandError(f"`{ami_id}` already lives in `{region}`. Name another region, like `eu-west-1`.")
+        raise CommandError(
+            f"`{ami_id}` already lives in `{region}`: name the region to copy it to, not the one it is in."
+        )
     check_copy(ctx.services.policy, region)
     source = available_image(ctx, source_region, ami_id, "--source-region")
-    name = (cmd.option("name") or source.name or source.id).strip()
+    name = cmd.option("name") or source.name or source.id  # EC2 accepted the source's name; a new one is checked
+    source_name = source.name or "no name"
+    existing = existing_copies(ctx, source, region)
+    warning = COPY_WARNING.format(region=region)
+    if existing:
+        warning = f"{already_copied(source, region, existing)} {warning}"
     return proposal_reply(
         Proposal(
             kind="ami.copy",
             args={"ami": source.id, "source_region": source_region, "region": region, "name": name},
-            target=f"copying {source.id} ({name}) from {source_region} to {region}",
+            target=f"copying {source.id} ({source_name}) from {source_region} to {region} as {name}",
             title=f"Copy {source.id} to {region}?",
             summary=(
-                ("AMI", f"`{source.id}` ({source.name or 'no name'})"),
+                ("Source AMI", f"`{source.id}` ({source_name})"),
                 ("From", f"`{source_region}`"),
                 ("To", f"`{region}`"),
                 ("New name", name),
                 ("Tags", f"the AMI's own tags, plus `{SOURCE_IMAGE_TAG}` and `{SOURCE_REGION_TAG}`"),
+                *((("Already there", existing_text(existing)),) if existing else ()),
             ),
             permission=Permission.COPY,
-            warning=COPY_WARNING.format(region=region),
+            warning=warning,
         )
+    )
+
+
+def existing_copies(ctx: Context, source: Image, region: str) -> list[Copy]:
+    """What `region` already holds of `source`, as `ami copies` finds it: its copies (of copies too) and the
+    original it was copied from, when they are available or pending."""
+    family = group_copies(source, list_owned(ctx.services.aws, region)).get(region, [])
+    return [c for c in family if c.kind in (COPY, ORIGINAL) and c.image.state in LIVE_STATES]
+
+
+def existing_text(existing: list[Copy]) -> str:
+    return ", ".join(
+        f"{c.image.id} ({c.image.state}{', its original' if c.kind == ORIGINAL else ''})" for c in existing[:3]
+    )
+
+
+def already_copied(source: Image, region: str, existing: list[Copy]) -> str:
+    return (
+        f"{region} already has a copy of {source.id}: {existing_text(existing)}. Confirm only if you want another one."
     )
 
 

@@ -13,10 +13,11 @@ from bot.core.formatting import when_text
 from bot.core.needs import Need
 from bot.core.parts import Fields, Footer, Header, Part, Text
 from bot.core.reply import Reply
+from bot.core.text import echo
 from bot.framework.context import Context
 from bot.framework.options import Text as TextOption
 from bot.framework.subcommand import subcommand
-from handlers.shared.ami import deprecation_text, image_json, state_text, tags_text
+from handlers.shared.ami import deprecation_text, image_json, is_id_target, state_text, tags_text
 
 MAX_LISTED = 20
 
@@ -28,11 +29,9 @@ def region_or_all(value: str) -> str:
 
 @subcommand(
     "ami status",
-    usage=f"{PREFIX} ami status <ami-id | name> [--region R | --region all]",
     example=f"{PREFIX} ami status web-base-2026.11.20",
-    options={"region": TextOption(convert=region_or_all)},
-    min_args=1,
-    max_args=1,
+    forms=("<ami-id | name>",),
+    options={"region": TextOption(convert=region_or_all, metavar="R|all")},
     slow=True,
     needs=(Need.AWS,),
 )
@@ -40,7 +39,7 @@ def ami_status(ctx: Context, cmd: Command) -> Reply:
     """Show an AMI at a glance: state, age, platform, devices, deprecation, tags."""
     target = cmd.args[0].strip()
     regions = _status_regions(ctx, cmd.option("region"))
-    by_id = target.lower().startswith("ami-")
+    by_id = is_id_target(target)
     if by_id:
         target = validate_ami_id(target)
     results = _look_up(ctx, target, by_id, regions)
@@ -77,10 +76,14 @@ def _look_up(ctx: Context, target: str, by_id: bool, regions: list[str]) -> list
 
 def _raise_not_found(target: str, by_id: bool, regions: list[str], errors: list[RegionResult]) -> None:
     where = f"`{regions[0]}`" if len(regions) == 1 else f"any of {len(regions)} enabled regions"
-    what = f"`{target}`" if by_id else f"No AMI you own named `{target}`"
+    what = f"`{target}`" if by_id else f"No AMI you own named `{echo(target)}`"
     failed = f" ({len(errors)} regions could not be searched: {errors[0].error})" if errors else ""
     tip = (
-        f"Look everywhere: `{PREFIX} ami status {target} --region all`."
+        (
+            f"Look everywhere: `{PREFIX} ami status {target} --region all`."
+            if by_id
+            else "Look everywhere: add `--region all`."
+        )
         if len(regions) == 1
         else "Check the id or name; `*` matches any characters, like `web-base-*`."
     )

@@ -16,6 +16,7 @@ from bot.core.errors import CommandError
 from bot.core.markup import Mrkdwn, md, mention
 from bot.core.parts import Button, Buttons, Fields, Footer, Header, Part, Text
 from bot.core.reply import Reply
+from bot.core.text import echo
 from bot.framework.context import Context
 from bot.framework.options import Flag
 from bot.framework.options import Text as TextOption
@@ -32,9 +33,13 @@ EXAMPLE = f"{PREFIX} ask what is an AMI?"
 
 @subcommand(
     "ask",
-    usage=f"{PREFIX} ask <question>",
     example=f"{PREFIX} ask can I turn a docker image into an AMI?",
-    options={"id": TextOption(), "shared": Flag(), "asked": TextOption()},
+    forms=("<question>... [--shared]", "[--id] [--asked] [--shared]"),
+    options={
+        "id": TextOption(metavar="<entry-id>"),
+        "shared": Flag(),
+        "asked": TextOption(metavar="<question>"),
+    },
     free_text=True,
 )
 def ask(ctx: Context, cmd: Command) -> Reply:
@@ -43,7 +48,7 @@ def ask(ctx: Context, cmd: Command) -> Reply:
     if entry_id:
         entry = entries_by_id().get(entry_id)
         if entry is None:
-            raise CommandError(f"There is no knowledge base entry `{entry_id}`. Ask in your own words instead.")
+            raise CommandError(f"There is no knowledge base entry `{echo(entry_id)}`. Ask in your own words instead.")
         asked = cmd.option("asked") or ""
         if asked:  # picked from a "did you mean": the curators learn a phrasing
             _record(ctx, asked, PICKED, [entry.id])

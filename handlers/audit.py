@@ -14,6 +14,7 @@ from bot.core.markup import Mrkdwn, channel, md, mention
 from bot.core.parts import Footer, Header, Text
 from bot.core.permissions import Permission
 from bot.core.reply import Reply
+from bot.core.text import echo
 from bot.framework.context import Context
 from bot.framework.options import Number
 from bot.framework.options import Text as TextOption
@@ -29,16 +30,14 @@ def slack_user(value: str) -> str:
     mention = MENTION.match(value)
     user = mention.group(1) if mention else value.strip().upper()
     if not USER_ID.fullmatch(user):
-        raise CommandError(f"`{value}` is not a Slack user id. Try `{PREFIX} audit --user U0123ABCD`.")
+        raise CommandError(f"`{echo(value)}` is not a Slack user id. Try `{PREFIX} audit --user U0123ABCD`.")
     return user
 
 
 @subcommand(
     "audit",
-    usage=f"{PREFIX} audit [--user U] [--limit N]",
     example=f"{PREFIX} audit --user U0123ABCD --limit 50",
     options={"user": TextOption(convert=slack_user), "limit": Number(1, MAX_LIMIT, default=20)},
-    max_args=0,
     permission=Permission.ADMIN,
 )
 def show_audit(ctx: Context, cmd: Command) -> Reply:

@@ -17,10 +17,8 @@ EXAMPLE_REF = "nginx:1.27"
 
 @subcommand(
     "docker inspect",
-    usage=f"{PREFIX} docker inspect <image-ref>",
     example=f"{PREFIX} docker inspect {EXAMPLE_REF}",
-    min_args=1,
-    max_args=1,
+    forms=("<image-ref>",),
     slow=True,
     validate=lambda cmd: parse_reference(cmd.args[0]),  # a malformed reference never reaches the engine
     needs=(Need.DOCKER,),
@@ -33,10 +31,8 @@ def docker_inspect(ctx: Context, cmd: Command) -> Reply:
 
 @subcommand(
     "docker remote",
-    usage=f"{PREFIX} docker remote <image-ref>",
     example=f"{PREFIX} docker remote {EXAMPLE_REF}",
-    min_args=1,
-    max_args=1,
+    forms=("<image-ref>",),
     slow=True,
     validate=lambda cmd: parse_reference(cmd.args[0]),  # a malformed reference never reaches the engine
     needs=(Need.DOCKER,),

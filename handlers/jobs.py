@@ -26,10 +26,8 @@ from bot.jobs.record import CANCELED, RUNNING, JobRecord, JobResult
 
 @subcommand(
     "jobs",
-    usage=f"{PREFIX} jobs [--all] [--limit N]",
     example=f"{PREFIX} jobs --all --limit 20",
     options={"all": Flag(), "limit": Number(1, 100, default=10)},
-    max_args=0,
 )
 def list_jobs(ctx: Context, cmd: Command) -> Reply:
     """List your recent jobs (everyone's with --all), newest first."""
@@ -61,7 +59,7 @@ def _row(record: JobRecord, now: float, show_user: bool) -> Mrkdwn:
     return md("{} · {}{} · {} ago{}", what, record.status, progress, age, who)
 
 
-@subcommand("job", usage=f"{PREFIX} job <id>", example=f"{PREFIX} job 7f3a", min_args=1, max_args=1)
+@subcommand("job", example=f"{PREFIX} job 7f3a", forms=("<id>",))
 def show_job(ctx: Context, cmd: Command) -> Reply:
     """Show one job in full: status, progress, result or error."""
     with ctx.jobs() as store:
@@ -95,10 +93,8 @@ def job_reply(record: JobRecord) -> Reply:
 
 @subcommand(
     "job cancel",
-    usage=f"{PREFIX} job cancel <id>",
     example=f"{PREFIX} job cancel 7f3a",
-    min_args=1,
-    max_args=1,
+    forms=("<id>",),
 )
 def cancel_job(ctx: Context, cmd: Command) -> Reply:
     """Cancel one of your jobs: a queued one at once, a running one as soon as its worker stops it."""
@@ -128,10 +124,8 @@ def cancel_job(ctx: Context, cmd: Command) -> Reply:
 
 @subcommand(
     "job check",
-    usage=f"{PREFIX} job check [--seconds N]",
     example=f"{PREFIX} job check --seconds 5",
     options={"seconds": Number(1, 60, default=5)},
-    max_args=0,
 )
 def check_jobs(ctx: Context, cmd: Command) -> Reply:
     """Run a harmless job that shows a worker is up and reporting progress."""

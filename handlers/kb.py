@@ -13,6 +13,7 @@ from bot.core.markup import Mrkdwn, md
 from bot.core.parts import Footer, Header, Part, Text
 from bot.core.permissions import Permission
 from bot.core.reply import Reply
+from bot.core.text import echo
 from bot.framework.context import Context
 from bot.framework.options import Flag, Number
 from bot.framework.options import Text as TextOption
@@ -26,10 +27,8 @@ VOTES = ("up", "down")
 
 @subcommand(
     "kb gaps",
-    usage=f"{PREFIX} kb gaps [--limit N] [--json]",
     example=f"{PREFIX} kb gaps --limit 30",
     options={"limit": Number(1, 200, default=20), "json": Flag()},
-    max_args=0,
     permission=Permission.ADMIN,
 )
 def kb_gaps(ctx: Context, cmd: Command) -> Reply:
@@ -81,19 +80,17 @@ def _vote_line(votes: Votes) -> Mrkdwn:
 
 @subcommand(
     "kb vote",
-    usage=f"{PREFIX} kb vote <entry-id> up|down [--question <what you asked>]",
     example=f"{PREFIX} kb vote ami-types up",
-    options={"question": TextOption()},
-    min_args=2,
-    max_args=2,
+    forms=("<entry-id> up|down",),
+    options={"question": TextOption(metavar="<what you asked>")},
 )
 def kb_vote(ctx: Context, cmd: Command) -> Reply:
     """Vote on a knowledge base answer (the 👍/👎 buttons under each answer do this)."""
     entry_id, direction = cmd.args[0], cmd.args[1].lower()
     if entry_id not in entries_by_id():
-        raise CommandError(f"There is no knowledge base entry `{entry_id}`.")
+        raise CommandError(f"There is no knowledge base entry `{echo(entry_id)}`.")
     if direction not in VOTES:
-        raise CommandError(f"Vote `up` or `down`, like `{PREFIX} kb vote {entry_id} up`.")
+        raise CommandError(f"Vote `up` or `down`, like `{PREFIX} kb vote {echo(entry_id)} up`.")
     with store_errors(ctx.settings):
         changed = ctx.services.feedback.vote(entry_id, ctx.user_id, direction == "up", cmd.option("question") or "")
     if not changed:

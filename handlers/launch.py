@@ -57,8 +57,8 @@ def price_class(instance_type: str) -> str:
 
 @subcommand(
     "launch",
-    usage=f"{PREFIX} launch <ami-id> [--type T] [--region R] [--name N] [--subnet S] [--key K] [--allow-deprecated]",
     example=f"{PREFIX} launch ami-0abcdef1234567890 --type t3.small --name smoke-test",
+    forms=("<ami-id>",),
     options={
         "type": Text(default=DEFAULT_TYPE, convert=validate_instance_type),
         "region": Text(convert=validate_region),
@@ -67,8 +67,6 @@ def price_class(instance_type: str) -> str:
         "key": Text(),
         "allow-deprecated": Flag(),
     },
-    min_args=1,
-    max_args=1,
     slow=True,
     permission=Permission.LAUNCH,
     validate=lambda cmd: validate_ami_id(cmd.args[0]),

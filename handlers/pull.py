@@ -26,11 +26,9 @@ EXAMPLE_REF = "nginx:1.27"
 
 @subcommand(
     "pull",
-    usage=f"{PREFIX} pull <image-ref> [--platform os/arch]",
     example=f"{PREFIX} pull {EXAMPLE_REF} --platform linux/arm64",
-    options={"platform": Text(convert=parse_platform)},
-    min_args=1,
-    max_args=1,
+    forms=("<image-ref>",),
+    options={"platform": Text(convert=parse_platform, metavar="os/arch")},
     permission=Permission.PULL,
     validate=lambda cmd: parse_reference(cmd.args[0]),
     needs=(Need.REDIS, Need.DOCKER),

@@ -9,6 +9,7 @@ import redis
 
 from bot.access.policy import Policy
 from bot.core.errors import CommandError
+from bot.core.text import echo
 
 QUOTA_KEY = "imagebot:quota:{kind}:{user}:{day}"
 
@@ -21,7 +22,7 @@ def check_launch(policy: Policy, instance_type: str, region: str) -> None:
     rules = policy.guardrails.launch
     if not matches(instance_type, rules.instance_types):
         allowed = ", ".join(f"`{t}`" for t in rules.instance_types) or "none (ask for guardrails.launch)"
-        raise CommandError(f"Instance type `{instance_type}` is not allowed. Allowed: {allowed}.")
+        raise CommandError(f"Instance type `{echo(instance_type)}` is not allowed. Allowed: {allowed}.")
     if not matches(region, rules.regions):
         allowed = ", ".join(f"`{r}`" for r in rules.regions) or "none (ask for guardrails.launch)"
         raise CommandError(f"Launching in `{region}` is not allowed. Allowed regions: {allowed}.")
@@ -31,7 +32,7 @@ def check_copy(policy: Policy, region: str) -> None:
     allowed = policy.guardrails.copy_.regions
     if not matches(region, allowed):
         names = ", ".join(f"`{r}`" for r in allowed) or "none (ask for guardrails.copy)"
-        raise CommandError(f"Copying to `{region}` is not allowed. Allowed destination regions: {names}.")
+        raise CommandError(f"Copying to `{echo(region)}` is not allowed. Allowed destination regions: {names}.")
 
 
 def check_pull(policy: Policy, reference: str) -> None:
@@ -39,7 +40,7 @@ def check_pull(policy: Policy, reference: str) -> None:
     allowed = policy.guardrails.pull.images
     if not matches(reference, allowed):
         names = ", ".join(f"`{p}`" for p in allowed) or "none (ask for guardrails.pull)"
-        raise CommandError(f"Pulling `{reference}` is not allowed. Allowed images: {names}.")
+        raise CommandError(f"Pulling `{echo(reference)}` is not allowed. Allowed images: {names}.")
 
 
 def required_tags(policy: Policy, user_id: str, job_id: str) -> dict[str, str]:

@@ -17,7 +17,7 @@ from bot.aws.images import (
     newest_first,
     tag_list,
 )
-from bot.aws.regions import enabled_regions, fan_out
+from bot.aws.regions import RegionResult, enabled_regions, fan_out
 from bot.core.command import PREFIX
 from bot.core.errors import CommandError
 
@@ -68,16 +68,25 @@ def find_copies(
         results = fan_out(clients, names, lambda r: list_owned(clients, r))
         source = source_lookup.result()
     if source is None:
-        raise CommandError(
-            f"`{ami_id}` was not found in `{home}`. Give the region it lives in: "
-            f"`{PREFIX} ami copies {ami_id} --region eu-west-1`, or find it with "
-            f"`{PREFIX} ami status {ami_id} --region all`."
-        )
+        raise CommandError(_not_found(ami_id, home, results))
     report = CopyReport(source, names, expected=expected)
     report.errors = {r.region: r.error for r in results if r.error}
     images = [source, *(image for r in results if r.value for image in r.value)]
     report.copies = group_copies(source, images)
     return report
+
+
+def _not_found(ami_id: str, home: str, results: list[RegionResult]) -> str:
+    """Not in the region asked about: name the regions the listing found it in, never a made-up one."""
+    hits = [r.region for r in results if r.value and any(i.id == ami_id for i in r.value)]
+    if hits:
+        tries = " or ".join(f"`{PREFIX} ami copies {ami_id} --region {r}`" for r in hits[:3])
+        return f"`{ami_id}` is not in `{home}`; it is in {', '.join(f'`{r}`' for r in hits[:3])}. Try {tries}."
+    return (
+        f"`{ami_id}` was not found in `{home}`, nor among the AMIs this account owns in the other "
+        f"{len(results) - 1} regions I looked in. Check the id, or search with "
+        f"`{PREFIX} ami status {ami_id} --region all`."
+    )
 
 
 def group_copies(source: Image, images: Iterable[Image]) -> dict[str, list[Copy]]:
@@ -129,8 +138,6 @@ def copy_family(start: str, images: Iterable[Image]) -> set[str]:
                 family.add(other)
                 todo.append(other)
     return family
-
-
 
 
 def copy_image(clients: AwsClients, source: Image, region: str, name: str, token: str) -> str:

@@ -13,13 +13,22 @@ from bot.aws.clients import AwsClients
 from bot.aws.errors import NOT_FOUND, aws_errors, error_code
 from bot.core.command import PREFIX
 from bot.core.errors import CommandError
+from bot.core.text import echo
 
 log = logging.getLogger(__name__)
 
 AMI_ID = re.compile(r"ami-(?:[0-9a-f]{8}|[0-9a-f]{17})")
+# EC2's rule for AMI names (CopyImage, CreateImage, RegisterImage): 3-128 of these characters.
+AMI_NAME = re.compile(r"[A-Za-z0-9 ()\[\]./\-'@_]{3,128}")
+AMI_NAME_CHARS = "letters, numbers, spaces and ( ) [ ] . / - ' @ _"
 # Tags imagebot writes on every copy it makes (the copy job uses these names).
 SOURCE_IMAGE_TAG = "imagebot:source-image-id"
 SOURCE_REGION_TAG = "imagebot:source-region"
+
+
+def looks_like_ami_id(value: str) -> bool:
+    """`ami-` and 8 or 17 hex digits (any case, spaces around allowed)."""
+    return AMI_ID.fullmatch(value.strip().lower()) is not None
 
 
 def validate_ami_id(value: str) -> str:
@@ -27,10 +36,26 @@ def validate_ami_id(value: str) -> str:
     ami_id = value.strip().lower()
     if not AMI_ID.fullmatch(ami_id):
         raise CommandError(
-            f"`{value}` is not an AMI id. An AMI id is `ami-` and 8 or 17 hex digits, "
+            f"`{echo(value)}` is not an AMI id. An AMI id is `ami-` and 8 or 17 hex digits, "
             f"like `{PREFIX} ami status ami-0abcdef1234567890`."
         )
     return ami_id
+
+
+def validate_ami_name(value: str) -> str:
+    """A name EC2 accepts for a new AMI, or a CommandError saying what is allowed (checked before any call)."""
+    name = value.strip()
+    if AMI_NAME.fullmatch(name):
+        return name
+    if len(name) < 3 or len(name) > 128:
+        problem = f"is {len(name)} characters long"
+    else:
+        bad = sorted({c for c in name if not AMI_NAME.fullmatch(c * 3)})
+        problem = "contains " + " ".join(f"`{c}`" if c != "`" else "a backtick" for c in bad[:5])
+    raise CommandError(
+        f"`{echo(name)}` cannot be an AMI name: it {problem}. An AMI name is 3 to 128 characters: "
+        f"{AMI_NAME_CHARS}. For example `--name web-base-2026.11.20-eu`."
+    )
 
 
 def parse_time(value: Any) -> datetime | None:

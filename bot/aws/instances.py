@@ -9,6 +9,7 @@ from bot.aws.clients import AwsClients
 from bot.aws.errors import aws_errors, error_code, explain
 from bot.aws.images import tag_list
 from bot.core.errors import CommandError
+from bot.core.text import echo
 
 _SIZE = r"(?:nano|micro|small|medium|large|xlarge|\d+xlarge|metal(?:-\d+xl)?)"
 INSTANCE_TYPE = re.compile(rf"(?=[a-z0-9-]*\d)[a-z][a-z0-9]*(?:-[a-z0-9]+)*\.{_SIZE}")
@@ -19,7 +20,8 @@ def validate_instance_type(value: str) -> str:
     name = value.strip().lower()
     if not INSTANCE_TYPE.fullmatch(name):
         raise CommandError(
-            f"`{value}` is not an instance type. Write family and size, like `--type t3.micro` or `--type m7g.large`."
+            f"`{echo(value)}` is not an instance type. "
+            "Write family and size, like `--type t3.micro` or `--type m7g.large`."
         )
     return name
 

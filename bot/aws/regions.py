@@ -13,6 +13,7 @@ from bot.aws.clients import AwsClients
 from bot.aws.errors import aws_error_types, aws_errors, explain, param_validation_error
 from bot.core.errors import CommandError
 from bot.core.formatting import closest, did_you_mean
+from bot.core.text import echo
 
 _DIRECTION = r"(?:north|south|east|west|central|northeast|northwest|southeast|southwest)"
 REGION_NAME = re.compile(rf"[a-z]{{2,4}}(?:-[a-z]+)*-{_DIRECTION}-\d{{1,2}}")
@@ -54,7 +55,7 @@ def validate_region(value: str) -> str:
     hint = did_you_mean(closest(region, sorted(known_regions()), n=1))
     if not hint and REGION_NAME.fullmatch(region):
         hint = did_you_mean(closest(region, sorted(known_regions()), n=1, cutoff=0.0))
-    raise CommandError(f"`{value}` is not an AWS region.{hint or ' AWS regions look like `eu-west-1`.'}")
+    raise CommandError(f"`{echo(value)}` is not an AWS region.{hint or ' AWS regions look like `eu-west-1`.'}")
 
 
 def validate_regions(value: str) -> list[str]:

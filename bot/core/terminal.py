@@ -6,6 +6,7 @@ import re
 
 from bot.core.markup import as_mrkdwn, unescape
 from bot.core.parts import Buttons, Fields, Footer, HasParts, Header, Text
+from bot.core.text import brief_command
 
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _BARE_LINK = re.compile(r"<(https?://[^|>]+)>")
@@ -50,7 +51,7 @@ def render_text(reply: HasParts, color: bool = False) -> str:
                 out.append(f"{label.ljust(width)}  {value}")
         elif isinstance(part, Buttons) and part.numbered:
             for n, b in enumerate(part.buttons, 1):
-                out.append(f"  {n}. {plain(as_mrkdwn(b.label))}  ({b.value})")
+                out.append(f"  {n}. {plain(as_mrkdwn(b.label))}  ({brief_command(b.value)})")
         elif isinstance(part, Buttons):
             labels = [f"[{plain(as_mrkdwn(b.label))}]" + (f" {b.url}" if b.url else "") for b in part.buttons]
             out.append("  ".join(labels))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import unicodedata
 
 MAX_INPUT = 4000  # characters: Slack's own limit for a slash command's text; also bounds the work below
@@ -22,3 +23,25 @@ def too_long(text: str) -> str | None:
     if len(text) <= MAX_INPUT:
         return None
     return f"That is longer than {MAX_INPUT:,} characters. Shorten it, or ask one thing at a time."
+
+
+ECHO_LIMIT = 60  # characters of a user's word shown back in a reply
+
+
+def echo(value: str, limit: int = ECHO_LIMIT) -> str:
+    """User input as a reply shows it back: on one line, without backticks (it sits in a code span), and shortened.
+
+    Every reply that repeats what someone typed goes through here, so a 4,000-character word costs
+    about 60 characters of reply, not 4,000 per place it is mentioned.
+    """
+    flat = "".join(" " if c.isspace() else c for c in value.replace("`", "'")).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def brief_command(command: str, word_limit: int = 24) -> str:
+    """A command shown beside a choice it runs, with any long word (a question riding along) as `…`."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return echo(command)
+    return " ".join(w if len(w) <= word_limit else "…" for w in words)

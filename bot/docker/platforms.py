@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from bot.core.errors import CommandError
+from bot.core.text import echo
 
 PLATFORM = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_]+)?")
 
@@ -15,7 +16,7 @@ def parse_platform(text: str) -> str:
     platform = text.strip().lower()
     if not PLATFORM.fullmatch(platform):
         raise CommandError(
-            f"`{text[:40]}` is not a platform. Write it as os/architecture, like `linux/amd64` or `linux/arm64`."
+            f"`{echo(text)}` is not a platform. Write it as os/architecture, like `linux/amd64` or `linux/arm64`."
         )
     return platform
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.core.errors import CommandError
+from bot.core.text import echo
 
 DEFAULT_DOMAIN = "docker.io"
 LEGACY_DOMAINS = ("index.docker.io", "registry-1.docker.io")
@@ -86,7 +87,7 @@ def parse_reference(text: str) -> ImageRef:
 
 
 def _bad(text: str, why: str) -> CommandError:
-    shown = text.strip()[:80] or "(nothing)"
+    shown = echo(text) or "(nothing)"
     return CommandError(f"`{shown}` is not a valid image reference: {why}. Write it like {EXAMPLES}.")
 
 
@@ -97,7 +98,7 @@ def _split_digest(text: str, ref: str) -> tuple[str, str | None]:
     if "@" in digest:
         raise _bad(text, "it has more than one `@`")
     if not DIGEST.fullmatch(digest):
-        raise _bad(text, f"`{digest[:80]}` is not a digest (expected `sha256:` and 64 hex digits)")
+        raise _bad(text, f"`{echo(digest)}` is not a digest (expected `sha256:` and 64 hex digits)")
     algorithm, _, hexa = digest.partition(":")
     expected = DIGEST_HEX_LENGTH.get(algorithm.lower())
     if expected and len(hexa) != expected:
@@ -111,7 +112,7 @@ def _split_tag(text: str, name: str) -> tuple[str, str | None]:
     if not colon:
         return name, None
     if not TAG.fullmatch(tag):
-        why = "the tag is empty" if not tag else f"`{tag[:80]}` is not a valid tag"
+        why = "the tag is empty" if not tag else f"`{echo(tag)}` is not a valid tag"
         raise _bad(text, f"{why} (letters, digits, `_`, `.` and `-`, at most 128, not starting with `.` or `-`)")
     return head + slash + last, tag
 
@@ -128,7 +129,7 @@ def _check_domain(text: str, domain: str | None) -> None:
     if domain is None:
         return
     if not DOMAIN.fullmatch(domain):
-        raise _bad(text, f"`{domain[:80]}` is not a registry host (like `ghcr.io` or `localhost:5000`)")
+        raise _bad(text, f"`{echo(domain)}` is not a registry host (like `ghcr.io` or `localhost:5000`)")
     port = domain.rpartition("]")[2].partition(":")[2] if domain.startswith("[") else domain.partition(":")[2]
     if port and not 0 < int(port) < 65536:
         raise _bad(text, f"port {port} is out of range")
@@ -143,10 +144,11 @@ def _check_path(text: str, path: str) -> None:
         if not component:
             raise _bad(text, "it has an empty path part (`//`, or a `/` at the start or end)")
         if component != component.lower() and COMPONENT.fullmatch(component.lower()):
-            raise _bad(text, f"repository names are lowercase: `{component}` should be `{component.lower()}`")
+            lower = echo(component.lower())
+            raise _bad(text, f"repository names are lowercase: `{echo(component)}` should be `{lower}`")
         raise _bad(
             text,
-            f"`{component[:80]}` is not a valid repository name part "
+            f"`{echo(component)}` is not a valid repository name part "
             "(lowercase letters and digits, separated by `.`, `_`, `__` or dashes)",
         )
 

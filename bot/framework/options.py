@@ -20,6 +20,7 @@ class Text:
 
     default: str | None = None
     convert: Callable[[str], str] | None = None
+    metavar: str | None = None  # the value's placeholder in usage lines; else the option's initial
 
     def parse(self, value: str, name: str, command: str) -> OptionValue:
         return self.convert(value) if self.convert else value
@@ -32,6 +33,7 @@ class Number:
     low: int
     high: int
     default: int | None = None
+    metavar: str = "N"
 
     def parse(self, value: str, name: str, command: str) -> OptionValue:
         text = value.strip()

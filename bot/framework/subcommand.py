@@ -1,9 +1,10 @@
 """A subcommand's spec (attached by @subcommand) and the Registry that resolves typed text to one.
 
-The summary shown by `help` is the handler docstring's first line. A spec's
-permission and options are typed and checked when the registry is built, so
-a mistake in a handler module stops the bot at start instead of denying
-everyone later.
+The summary shown by `help` is the handler docstring's first line; the usage
+lines and the argument counts come from the spec's forms (bot.framework.usage).
+A spec's permission, options and forms are typed and checked when the registry
+is built, so a mistake in a handler module stops the bot at start instead of
+denying everyone later.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from bot.core.formatting import closest, did_you_mean
 from bot.core.needs import Need
 from bot.core.permissions import Permission
 from bot.core.reply import Reply
+from bot.core.text import echo
 from bot.framework.options import Number, Option
+from bot.framework.usage import check_forms, combined_arity, usage_line
 
 Handler = Callable[[Any, Command], Reply]  # (Context, Command) -> Reply; Context holds the registry
 H = TypeVar("H", bound=Handler)
@@ -32,11 +35,9 @@ class Subcommand:
 
     name: str
     handler: Handler
-    usage: str
     example: str
+    forms: tuple[str, ...] = ("",)  # the words after the name, one string per way to call it
     options: Mapping[str, Option] = field(default_factory=dict)
-    min_args: int = 0
-    max_args: int | None = None
     slow: bool | Callable[[Command], bool] = False  # answer after the ack (AWS or Docker calls)
     permission: Permission = Permission.READ
     aliases: tuple[str, ...] = ()
@@ -53,16 +54,29 @@ class Subcommand:
         return self.needs(command) if callable(self.needs) else self.needs
 
     @property
+    def usages(self) -> tuple[str, ...]:
+        """One usage line per form, with its options: `/image compare <ami-id | name> <image-ref> [--region R]`."""
+        return tuple(usage_line(f"{PREFIX} {self.name}", form, self.options) for form in self.forms)
+
+    @property
+    def min_args(self) -> int:
+        return combined_arity(self.forms).low
+
+    @property
+    def max_args(self) -> int | None:
+        return combined_arity(self.forms).high
+
+    @property
     def summary(self) -> str:
         doc = (self.handler.__doc__ or "").strip()
         return doc.splitlines()[0] if doc else ""
 
 
-def subcommand(name: str, usage: str, example: str, **spec: Any) -> Callable[[H], H]:
+def subcommand(name: str, example: str, **spec: Any) -> Callable[[H], H]:
     """Attach a Subcommand spec to a handler function (collected by the registry)."""
 
     def wrap(handler: H) -> H:
-        handler.subcommand = Subcommand(name, handler, usage, example, **spec)  # type: ignore[attr-defined]
+        handler.subcommand = Subcommand(name, handler, example, **spec)  # type: ignore[attr-defined]
         return handler
 
     return wrap
@@ -100,14 +114,28 @@ class Registry:
     def get(self, name: str) -> Subcommand | None:
         return self._by_name.get(name)
 
+    def group(self, first: str) -> list[Subcommand]:
+        """The subcommands of a group (`ami` -> ami status, ami copies, ami copy), in registry order."""
+        first = first.lower()
+        return [s for s in self.commands() if " " in s.name and s.name.split()[0] == first]
+
     def resolve(self, words: list[str]) -> tuple[Subcommand, int]:
         """The subcommand named by the first one or two words, and how many words it used."""
         for size in (2, 1):
             if len(words) >= size:
                 spec = self._by_name.get(" ".join(words[:size]).lower())
                 if spec:
+                    if size == 1 and len(words) > 1:
+                        self._refuse_group_typo(words)
                     return spec, size
         raise CommandError(self.unknown_message(words))
+
+    def _refuse_group_typo(self, words: list[str]) -> None:
+        """`job cancle 7f3a`: `job` takes an id, but `cancle` is nearly a subcommand of the `job` group."""
+        members = {s.name.split()[1]: s for s in self.group(words[0])}
+        close = closest(words[1].lower(), members, n=1, cutoff=0.75)
+        if close:
+            raise CommandError(self._group_typo_message(words, [members[close[0]].name]))
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         names = sorted(self._by_name)
@@ -119,8 +147,23 @@ class Registry:
         return close
 
     def unknown_message(self, words: list[str]) -> str:
+        """What to say about words that name no subcommand: a group's members, or the closest names."""
+        members = self.group(words[0])
+        if members and len(words) == 1:
+            group, listed = words[0].lower(), ", ".join(f"`{PREFIX} {s.name}`" for s in members)
+            return f"`{PREFIX} {group}` needs a subcommand: {listed}. `{PREFIX} help {group}` shows how to use them."
+        if members:
+            close = closest(words[1].lower(), [s.name.split()[1] for s in members], n=2, cutoff=0.5)
+            return self._group_typo_message(words, [f"{words[0].lower()} {c}" for c in close])
         hint = did_you_mean(self.suggest(" ".join(words[:2])), show=lambda c: f"`{PREFIX} {c}`")
-        return f"I don't know `{PREFIX} {words[0]}`.{hint} Type `{PREFIX} help` to see every subcommand."
+        return f"I don't know `{PREFIX} {echo(words[0])}`.{hint} Type `{PREFIX} help` to see every subcommand."
+
+    def _group_typo_message(self, words: list[str], close: list[str]) -> str:
+        group = words[0].lower()
+        hint = did_you_mean(close, show=lambda c: f"`{PREFIX} {c}`")
+        if not hint:
+            hint = " Its subcommands: " + ", ".join(f"`{PREFIX} {s.name}`" for s in self.group(group)) + "."
+        return f"`{PREFIX} {group}` has no subcommand `{echo(words[1])}`.{hint}"
 
 
 def check_spec(spec: Subcommand) -> None:
@@ -137,6 +180,9 @@ def check_spec(spec: Subcommand) -> None:
             raise ValueError(f"subcommand {spec.name!r}: option name {name!r} must be lowercase words with dashes")
         if isinstance(option, Number) and not _default_in_range(option):
             raise ValueError(f"subcommand {spec.name!r}: the default of --{name} is not in {option.low}..{option.high}")
+    if not spec.forms:
+        raise ValueError(f'subcommand {spec.name!r}: declare at least one form ("" for none)')
+    check_forms(spec.name, spec.forms, spec.options)
 
 
 def _default_in_range(option: Number) -> bool:

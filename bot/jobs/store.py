@@ -19,6 +19,7 @@ import redis
 from bot.core.command import PREFIX
 from bot.core.config import Settings
 from bot.core.errors import CommandError, Unavailable
+from bot.core.text import echo
 from bot.jobs.errors import TransientJobError
 from bot.jobs.record import TERMINAL, JobRecord, encode
 
@@ -86,7 +87,7 @@ class JobStore:
         record = self.get(job_id.strip().lower())
         if record is None:
             raise CommandError(
-                f"There is no job `{job_id}` (records are kept for a while). `{PREFIX} jobs` lists yours."
+                f"There is no job `{echo(job_id)}` (records are kept for a while). `{PREFIX} jobs` lists yours."
             )
         return record
 

@@ -1,14 +1,16 @@
-"""What the AMI commands share: how an AMI's state, deprecation and tags are shown, and finding a usable one."""
+"""What the AMI commands share: how an AMI's state, deprecation and tags are shown, and finding one by id or name."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.aws.images import Image, describe_image
-from bot.core.command import PREFIX
+from bot.aws.images import Image, describe_image, find_by_name, validate_ami_id
+from bot.aws.regions import enabled_regions, fan_out
 from bot.core.errors import CommandError
 from bot.core.formatting import when_text
+from bot.core.text import echo
 from bot.framework.context import Context
 
 STATE_ICON = {"available": ":white_check_mark:", "pending": ":hourglass_flowing_sand:", "failed": ":x:"}
@@ -50,12 +52,54 @@ def image_json(image: Image) -> dict[str, Any]:
 
 def available_image(ctx: Context, region: str, ami_id: str, option: str) -> Image:
     """The AMI, which must exist in `region` and be available; otherwise what to type instead."""
-    image = describe_image(ctx.services.aws, region, ami_id)
-    if image is None:
-        raise CommandError(
-            f"`{ami_id}` was not found in `{region}`. Give the region it lives in with `{option} R`, "
-            f"or find it with `{PREFIX} ami status {ami_id} --region all`."
-        )
+    image = resolve_ami(ctx, ami_id, region, option)
     if image.state != "available":
         raise CommandError(f"`{ami_id}` is {state_text(image)}; it must be available. Try again once it is.")
     return image
+
+
+def is_id_target(target: str) -> bool:
+    """Whether a word the user gave for an AMI is meant as an id (`ami-…`) rather than a name or `*` pattern."""
+    return target.strip().lower().startswith("ami-")
+
+
+def resolve_ami(ctx: Context, target: str, region: str, option: str = "--region") -> Image:
+    """The AMI a user named, by id or by name (`*` patterns too; the newest match wins), in one region.
+
+    `ami status`, `ami copies` and `compare` take the same words for an AMI. When it is not in the
+    region asked about, the other enabled regions are searched (only then), so the hint can name
+    the regions where it is instead of a region picked at random.
+    """
+    target = target.strip()
+    by_id = is_id_target(target)
+    wanted = validate_ami_id(target) if by_id else target
+
+    def look(where: str) -> list[Image]:
+        if by_id:
+            image = describe_image(ctx.services.aws, where, wanted)
+            return [image] if image else []
+        return find_by_name(ctx.services.aws, where, wanted)
+
+    found = look(region)
+    if found:
+        return found[0]
+    what = (
+        f"`{wanted}` was not found in `{region}`"
+        if by_id
+        else f"No AMI you own named `{echo(wanted)}` is in `{region}`"
+    )
+    nowhere = "check the id" if by_id else "check the name (`*` matches any characters)"
+    raise CommandError(f"{what}. {elsewhere_hint(ctx, look, region, option, nowhere)}")
+
+
+def elsewhere_hint(ctx: Context, look: Callable[[str], list[Image]], asked: str, option: str, nowhere: str) -> str:
+    """Where else the AMI is (add `--region R`), or that it is nowhere; the input itself is not repeated."""
+    try:
+        others = [r for r in enabled_regions(ctx.services.aws) if r != asked]
+    except CommandError:  # the region list failed: say how to search, instead of this error
+        return f"Add `{option} R` with the region it lives in."
+    hits = [r.region for r in fan_out(ctx.services.aws, others, look) if r.value]
+    if hits:
+        tries = " or ".join(f"`{option} {r}`" for r in hits[:3])
+        return f"It is in {', '.join(f'`{r}`' for r in hits[:3])}: add {tries}."
+    return f"It is not in any other enabled region either: {nowhere}."

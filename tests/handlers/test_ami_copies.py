@@ -91,3 +91,28 @@ def test_a_long_copies_reply_stays_within_slack_limits():
     report = CopyReport(source, regions, copies=copies, errors={"yy-west-1": "x" * 3000})
     blocks = render_blocks(copies_reply(report, 0.2, now))
     assert len(blocks) <= 50 and blocks[0]["type"] == "header"
+
+
+def test_copies_takes_a_name_like_ami_status(ctx, estate):
+    by_name, text = run(ctx, "ami copies web-base-2026.11.20")
+    assert by_name.ok, text
+    by_id, _ = run(ctx, f"ami copies {estate['source']}")
+    assert by_name.data["source"]["id"] == estate["source"]
+    assert by_name.data["copies"].keys() == by_id.data["copies"].keys()
+
+
+def test_a_name_that_is_not_in_the_region_says_where_it_is(ctx, services):
+    create_ami(services, "eu-west-1", "api-golden-2026.11.02")
+    reply, text = run(ctx, "ami copies api-golden-2026.11.02")
+    assert not reply.ok
+    assert "No AMI you own named `api-golden-2026.11.02` is in `us-east-1`" in text
+    assert "It is in `eu-west-1`: add `--region eu-west-1`" in text
+
+
+def test_the_not_found_hint_names_the_regions_the_ami_is_in_never_a_fixed_one(ctx, services):
+    ami_id = create_ami(services, "us-west-2", "web-base-2026.11.20")
+    reply, text = run(ctx, f"ami copies {ami_id} --region ap-south-1")
+    assert not reply.ok and f"`{ami_id}` is not in `ap-south-1`; it is in `us-west-2`" in text
+    assert f"/image ami copies {ami_id} --region us-west-2" in text and "eu-west-1" not in text
+    reply, text = run(ctx, "ami copies ami-0123456789abcdef0 --region ap-south-1")
+    assert not reply.ok and "was not found in `ap-south-1`" in text and "eu-west-1" not in text

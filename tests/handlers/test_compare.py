@@ -68,7 +68,7 @@ def test_concrete_comparison_of_an_unknown_ami_names_the_region(settings, docker
     services = Services(settings.model_copy(update={"docker_host": docker_stack.host}))
     ctx = Context(services.settings, services, user_id="U0USER", channel_id="C0CHAN")
     unknown = dispatch(ctx, f"/image compare ami-0123456789abcdef0 {docker_stack.images['small'].ref}")
-    assert not unknown.ok and "There is no AMI `ami-0123456789abcdef0` in us-east-1" in unknown.text
+    assert not unknown.ok and "`ami-0123456789abcdef0` was not found in `us-east-1`" in unknown.text
     services.close()
 
 
@@ -104,3 +104,28 @@ def test_concrete_comparison_reports_an_engine_failure_instead_of_asking_the_reg
         reply = dispatch(ctx, f"/image compare {ami} {docker_stack.images['small'].ref}")
     assert not reply.ok and "did not answer in time" in reply.text
     remote.assert_not_called()
+
+
+def test_two_words_that_are_a_topic_are_compared_on_that_topic_without_asking_aws(ctx, services):
+    with mock.patch.object(services, "ec2", side_effect=AssertionError("AWS was called")):
+        for text in ("/image compare boot time", "/image compare cold start", "/image compare Boot  Time"):
+            reply = dispatch(ctx, text)
+            assert reply.ok, reply.plain
+            assert reply.plain.startswith("Start-up time: Docker image vs AMI")
+
+
+def test_words_that_are_no_topic_get_no_such_topic_and_the_nearest_one(ctx, services):
+    with mock.patch.object(services, "ec2", side_effect=AssertionError("AWS was called")):
+        reply = dispatch(ctx, "/image compare bootup speed")
+        assert not reply.ok
+        assert "There is no comparison topic `bootup speed`. Did you mean `/image compare startup` or" in reply.plain
+        assert "not an AMI id" not in reply.plain
+
+
+@pytest.mark.usefixtures("no_default_amis")
+def test_an_ami_name_with_an_image_reference_is_the_concrete_comparison(ctx, services):
+    create_ami(services, "eu-west-1", "web-base-2026.11.20")
+    reply = dispatch(ctx, "/image compare web-base-2026.11.20 nginx:1.27")
+    assert not reply.ok
+    assert "No AMI you own named `web-base-2026.11.20` is in `us-east-1`" in reply.plain
+    assert "It is in `eu-west-1`: add `--region eu-west-1`" in reply.plain

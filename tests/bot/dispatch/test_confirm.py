@@ -40,10 +40,8 @@ channels:
 
 @subcommand(
     "build",
-    usage="/image build <name>",
     example="/image build web",
-    min_args=1,
-    max_args=1,
+    forms=("<name>",),
     permission=Permission.LAUNCH,
 )
 def build(ctx: Context, cmd: Command):

@@ -12,30 +12,28 @@ from bot.framework.subcommand import Registry, subcommand
 
 @subcommand(
     "ami status",
-    usage="/image ami status <ami-id> [--region R]",
     example="/image ami status ami-0abc",
+    forms=("<ami-id>",),
     options={"region": Text(), "name": Text(), "all": Flag()},
-    min_args=1,
-    max_args=1,
 )
 def _status(ctx: Context, cmd: Command) -> Reply:
     """Show an AMI."""
     return Reply.message(f"{cmd.args} {cmd.options}")
 
 
-@subcommand("ami copies", usage="/image ami copies <ami-id>", example="/image ami copies ami-0abc", min_args=1)
+@subcommand("ami copies", example="/image ami copies ami-0abc", forms=("<ami-id>...",))
 def _copies(ctx: Context, cmd: Command) -> Reply:
     """List copies."""
     return Reply.message("copies")
 
 
-@subcommand("help", usage="/image help", example="/image help")
+@subcommand("help", example="/image help")
 def _help(ctx: Context, cmd: Command) -> Reply:
     """Help."""
     return Reply.message("help")
 
 
-@subcommand("crash", usage="/image crash", example="/image crash")
+@subcommand("crash", example="/image crash")
 def _crash(ctx: Context, cmd: Command) -> Reply:
     """Fails with a bug."""
     raise RuntimeError("boom: secret internals")
@@ -93,7 +91,7 @@ def test_typo_in_second_word_suggests_the_group_members():
     [
         ("ami status ami-0abc --colour red", "has no option `--colour`"),
         ("ami status ami-0abc --region", "`--region` needs a value"),
-        ("ami status", "Usage: `/image ami status <ami-id> [--region R]`"),
+        ("ami status", "Usage: `/image ami status <ami-id> [--region R] [--name N] [--all]`"),
         ("ami status a b", "For example: `/image ami status ami-0abc`"),
         ('ami status "unclosed', "A quote is not closed"),
     ],
@@ -118,7 +116,6 @@ def test_registering_a_name_twice_is_refused():
 
 @subcommand(
     "count",
-    usage="/image count [--limit N] [--all]",
     example="/image count --limit 20",
     options={"limit": Number(1, 100, default=10), "all": Flag()},
 )
@@ -151,7 +148,7 @@ def test_a_flag_given_a_value_it_does_not_know_says_how_to_write_it():
 
 @pytest.mark.parametrize("permission", ["launch", "lauch", None])
 def test_a_subcommand_whose_permission_is_not_a_permission_stops_the_registry(permission):
-    @subcommand("deploy", usage="/image deploy", example="/image deploy", permission=permission)
+    @subcommand("deploy", example="/image deploy", permission=permission)
     def deploy(ctx: Context, cmd: Command) -> Reply:
         """Deploy."""
         return Reply.message("deployed")
@@ -161,7 +158,7 @@ def test_a_subcommand_whose_permission_is_not_a_permission_stops_the_registry(pe
 
 
 def test_a_number_option_whose_default_is_out_of_range_stops_the_registry():
-    @subcommand("page", usage="/image page", example="/image page", options={"size": Number(1, 10, default=50)})
+    @subcommand("page", example="/image page", options={"size": Number(1, 10, default=50)})
     def page(ctx: Context, cmd: Command) -> Reply:
         """Page."""
         return Reply.message("paged")
@@ -182,3 +179,38 @@ def test_a_number_option_whose_default_is_out_of_range_stops_the_registry():
 def test_every_numeric_option_of_the_real_commands_is_checked_before_the_handler(ctx, text, expected):
     reply = dispatch(ctx, text)
     assert not reply.ok and expected in reply.text and "Something went wrong" not in reply.text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("/image ami stauts ami-0abc", "`/image ami` has no subcommand `stauts`. Did you mean `/image ami status`?"),
+        ("/image docker inspcet nginx", "Did you mean `/image docker inspect`?"),
+        ("/image job cancle 7f3a", "`/image job` has no subcommand `cancle`. Did you mean `/image job cancel`?"),
+        ("/image kb vtoe ami-types up", "Did you mean `/image kb vote`?"),
+        ("/image ami", "`/image ami` needs a subcommand: `/image ami status`, `/image ami copies`, `/image ami copy`"),
+        ("/image ami status ami-0abc --regoin eu-west-1", "has no option `--regoin`. Did you mean `--region`?"),
+        ("/image ami copy ami-0abc eu-west-1 --source-regoin us-east-1", "Did you mean `--source-region`?"),
+        ("/image jobs --limt 5", "Did you mean `--limit`?"),
+    ],
+)
+def test_typos_in_group_subcommands_and_option_names_get_did_you_mean(ctx, text, expected):
+    reply = dispatch(ctx, text)
+    assert not reply.ok and expected in reply.plain, reply.plain
+    assert "I don't know" not in reply.plain
+
+
+def test_a_job_id_is_not_taken_for_a_typo():
+    from bot.dispatch.registry import REGISTRY
+
+    assert parse("job 7f3a", REGISTRY).args == ("7f3a",)
+    assert parse("job check", REGISTRY).name == "job check"
+
+
+def test_a_long_unknown_word_is_shown_shortened_once():
+    with pytest.raises(CommandError) as err:
+        parse("ami status ami-0abc --" + "k" * 3000, REG)
+    assert len(err.value.message) < 400 and err.value.message.count("kkk…") == 1
+    with pytest.raises(CommandError) as err:
+        parse("z" * 3000, REG)
+    assert len(err.value.message) < 400 and err.value.message.count("zzz…") == 1

@@ -86,7 +86,7 @@ def test_slow_command_acks_at_once_and_answers_through_response_url(settings, se
 
     release, finished = threading.Event(), threading.Event()
 
-    @subcommand("lookup", usage="/image lookup", example="/image lookup", slow=True)
+    @subcommand("lookup", example="/image lookup", slow=True)
     def lookup(ctx, cmd):
         """A slow look-up: runs until the test lets it finish."""
         release.wait(30)
