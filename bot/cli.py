@@ -84,6 +84,10 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--channel", default="C_LOCAL", help="Slack channel id to act in (default C_LOCAL)")
 
 
+# The in-process worker's own lines about a failed job: `run` prints the job's outcome itself.
+JOB_LOGS = ("imagebot.sandbox.worker", "rq")
+
+
 @dataclass
 class Local:
     """A terminal transport's context, what each part of it is, and where its log went."""
@@ -102,13 +106,15 @@ def _local_context(args: argparse.Namespace) -> Local:
     if args.sandbox:
         from bot.sandbox import build_sandbox
 
-        configure_file_logging(log_file(), warnings_to=to_stderr)  # moto's and werkzeug's start-up logs too
+        configure_file_logging(log_file(), warnings_to=to_stderr, not_shown=JOB_LOGS)  # moto's start-up too
         sandbox = build_sandbox()
         settings, services, parts = sandbox.settings, sandbox.services, sandbox.parts()
     else:
         settings = load_settings()
         services = Services(settings)
-    path = configure_file_logging(log_file(), settings.log_level, settings.secrets(), warnings_to=to_stderr)
+    path = configure_file_logging(
+        log_file(), settings.log_level, settings.secrets(), warnings_to=to_stderr, not_shown=JOB_LOGS
+    )
     ctx = Context(settings, services, user_id=args.user, channel_id=args.channel, transport="shell")
     return Local(ctx, parts, path)
 

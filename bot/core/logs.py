@@ -79,9 +79,15 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = (), stream: 
 
 
 def configure_file_logging(
-    path: Path, level: str = "INFO", secrets: Iterable[str] = (), warnings_to: Any = None
+    path: Path,
+    level: str = "INFO",
+    secrets: Iterable[str] = (),
+    warnings_to: Any = None,
+    not_shown: Iterable[str] = (),
 ) -> Path | None:
     """Every record as a JSON line in `path`; with `warnings_to`, warnings-or-worse there as one line each.
+
+    `not_shown`: loggers whose warnings stay in the file only (the terminal already says it another way).
 
     Returns the file, or None when it cannot be written (then only the one-liners, to stderr).
     Exceptions in threads and Python warnings are logged too, so nothing prints a traceback by itself.
@@ -102,6 +108,8 @@ def configure_file_logging(
         brief = logging.StreamHandler(warnings_to)
         brief.setLevel(logging.WARNING)
         brief.setFormatter(OneLineFormatter(scrub))
+        hidden = tuple(not_shown)
+        brief.addFilter(lambda record: not record.name.startswith(hidden) if hidden else True)
         handlers.append(brief)
     _install(handlers, level)
     logging.captureWarnings(True)

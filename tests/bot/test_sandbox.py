@@ -58,6 +58,9 @@ def test_without_docker_the_sandbox_still_starts_and_docker_commands_say_why():
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert len(lines) == 1 and "DOCKER_HOST" in lines[0], proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
+    pull = imagebot("run", "pull nginx:1.27", "--sandbox", DOCKER_HOST=nowhere)
+    assert pull.returncode == 1 and "DOCKER_HOST" in pull.stdout and "Traceback" not in pull.stdout
+    assert pull.stderr == ""  # the worker's own lines about the failed job stay in the log file
     shell = imagebot("shell", "--sandbox", DOCKER_HOST=nowhere)
     assert shell.returncode == 0, shell.stderr
     assert "Docker  not available (set DOCKER_HOST)" in shell.stdout
