@@ -157,7 +157,7 @@ class NoDocker(DockerEngine):
         where = self.settings.docker_host or DEFAULT_SOCKET
         raise DockerError(
             f"Docker is not available in this sandbox: no engine answered at `{where}`. "
-            "Set DOCKER_HOST to a running engine (or start dockerd) and restart the shell; "
+            "Set DOCKER_HOST to a running engine (or start dockerd) and start the sandbox again; "
             "the AMI commands, jobs, audit and ask work without it.",
             "unavailable",
         )
