@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from bot.core.config import Settings, load_settings
 from bot.core.errors import ConfigError
 from bot.core.logs import configure_file_logging, configure_logging
+from bot.core.markup import Mrkdwn
 from bot.core.paths import log_file, shown
 from bot.core.reply import Reply
 from bot.core.terminal import render_text
@@ -93,7 +94,7 @@ class Local:
     """A terminal transport's context, what each part of it is, and where its log went."""
 
     ctx: Context
-    parts: tuple[tuple[str, str], ...] = ()
+    parts: tuple[tuple[str, Mrkdwn], ...] = ()
     log_path: Path | None = None
 
 
@@ -102,7 +103,7 @@ def _local_context(args: argparse.Namespace) -> Local:
     from bot.services import Services
 
     to_stderr = sys.stderr if args.mode == "run" else None  # the shell's terminal is for replies only
-    parts: tuple[tuple[str, str], ...] = ()
+    parts: tuple[tuple[str, Mrkdwn], ...] = ()
     if args.sandbox:
         from bot.sandbox import build_sandbox
 

@@ -24,6 +24,7 @@ from moto.ec2.models import ec2_backends
 from moto.server import ThreadedMotoServer
 
 from bot.core.config import Settings, load_settings
+from bot.core.markup import Mrkdwn, md
 from bot.docker.engine import DockerEngine
 from bot.docker.errors import DEFAULT_SOCKET, DockerError
 from bot.services import Services
@@ -189,12 +190,12 @@ class Sandbox:
     aws: SandboxAws
     docker_at: str | None
 
-    def parts(self) -> tuple[tuple[str, str], ...]:
+    def parts(self) -> tuple[tuple[str, Mrkdwn], ...]:
         """What each part is, for the banner."""
-        docker = f"at {self.docker_at}" if self.docker_at else "not available (set DOCKER_HOST)"
+        docker = md("at {}", self.docker_at) if self.docker_at else md("not available (set DOCKER_HOST)")
         return (
-            ("AWS", f"moto, in process (a demo estate with fixed ids: try `ami copies {TOUR_AMI}`)"),
-            ("Redis", "in memory"),
+            ("AWS", md("moto, in process (a demo estate with fixed ids: try `ami copies {}`)", TOUR_AMI)),
+            ("Redis", md("in memory")),
             ("Docker", docker),
         )
 

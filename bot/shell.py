@@ -10,10 +10,11 @@ from typing import TextIO
 
 from bot.core.command import PREFIX
 from bot.core.errors import CommandError
+from bot.core.markup import Mrkdwn, md
 from bot.core.parts import Buttons
 from bot.core.paths import history_file, shown
 from bot.core.reply import Reply
-from bot.core.terminal import render_text
+from bot.core.terminal import plain, render_text
 from bot.dispatch import confirm
 from bot.dispatch.run import dispatch
 from bot.framework.context import Context
@@ -24,23 +25,31 @@ from bot.jobs.store import JobStore
 EXIT_WORDS = {"exit", "quit", ":q"}
 
 
-def banner(ctx: Context, parts: Sequence[tuple[str, str]] = (), log_path: Path | None = None) -> str:
+def banner(ctx: Context, parts: Sequence[tuple[str, Mrkdwn]] = (), log_path: Path | None = None) -> Mrkdwn:
     """Who the shell acts as, what each part is (real or not), and where its files are."""
     where = (
-        "SANDBOX: nothing real is touched."
+        md("SANDBOX: nothing real is touched.")
         if ctx.settings.sandbox
-        else f"LIVE: AWS region {ctx.settings.aws_region}, Redis at {_redis_host(ctx.settings.redis_url)}."
+        else md("LIVE: AWS region {}, Redis at {}.", ctx.settings.aws_region, _redis_host(ctx.settings.redis_url))
     )
     width = max((len(name) for name, _ in parts), default=0)
-    lines = [f"imagebot shell as {ctx.user_id}. {where}"]
-    lines += [f"  {name.ljust(width)}  {what}" for name, what in parts]
-    logs = shown(log_path) if log_path else "stderr, warnings only (the log file could not be written)"
-    lines.append(f"Logs: {logs}. History: {shown(history_file())}.")
+    lines = [md("imagebot shell as {}. {}", ctx.user_id, where)]
+    lines += [md("  {}  {}", name.ljust(width), what) for name, what in parts]
+    lines.append(md("Logs: {}. History: {}.", _path(log_path), _path(history_file())))
     lines.append(
-        f"Type a command with or without `{PREFIX}` (try `help` or `ask what is an AMI?`); "
-        "`exit` or Ctrl-D leaves, Ctrl-C clears the line."
+        md(
+            "Type a command with or without `{}` (try `help` or `ask what is an AMI?`); "
+            "`exit` or Ctrl-D leaves, Ctrl-C clears the line.",
+            PREFIX,
+        )
     )
-    return "\n".join(lines)
+    return Mrkdwn("\n").join(lines)
+
+
+def _path(path: Path | None) -> Mrkdwn:
+    if path is None:
+        return md("stderr, warnings only (the log file could not be written)")
+    return md("`{}`", shown(path))  # code: an underscore in a path is never emphasis
 
 
 def _redis_host(url: str) -> str:
@@ -51,7 +60,7 @@ def repl(
     ctx: Context,
     read: Callable[[str], str] = input,
     out: TextIO = sys.stdout,
-    parts: Sequence[tuple[str, str]] = (),
+    parts: Sequence[tuple[str, Mrkdwn]] = (),
     log_path: Path | None = None,
 ) -> int:
     """Read commands until exit (or Ctrl-D); returns the process exit code.
@@ -60,7 +69,7 @@ def repl(
     """
     _load_history()
     color = out.isatty()
-    print(banner(ctx, parts, log_path), file=out)
+    print(plain(banner(ctx, parts, log_path), color), file=out)
     choices: list[str] = []  # the last reply's numbered choices: typing 2 runs the second
     while True:
         try:

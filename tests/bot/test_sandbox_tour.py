@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,11 +51,29 @@ class Tour:
         self.child.sendline(line)
         return self.until(until)
 
+    def key(self, ctrl: str) -> None:
+        """Ctrl-C or Ctrl-D, once the shell waits in select() for a key.
+
+        CPython's readline checks for a signal only when select() is interrupted: a Ctrl-C that lands
+        between the prompt being printed and select() starting would wait for the next key. A person
+        never types that fast; pexpect does, on a busy machine.
+        """
+        wchan = Path(f"/proc/{self.child.pid}/wchan")
+        deadline = time.monotonic() + TIMEOUT
+        while wchan.exists() and time.monotonic() < deadline:
+            if any(word in wchan.read_text() for word in ("poll", "select")):
+                break
+            time.sleep(0.05)
+        if ctrl == "c":
+            self.child.sendintr()
+        else:
+            self.child.sendeof()
+
     def styled(self) -> bool:
         return any(ANSI.search(t) for t in self.transcript)
 
     def close(self) -> int:
-        self.child.sendeof()  # Ctrl-D at the prompt leaves
+        self.key("d")  # Ctrl-D at the prompt leaves
         self.child.expect(pexpect.EOF)
         self.transcript.append(self.child.before)
         self.child.close()
@@ -97,15 +116,16 @@ def test_the_readme_tour_in_the_sandbox_shell(tour: Tour, tmp_path: Path):
 
     interrupted = tour.step(f"ami copy {TOUR_AMI} us-west-2", until=CONFIRM)
     assert f"Copy {TOUR_AMI} to us-west-2?" in interrupted
-    tour.child.sendintr()  # Ctrl-C at the confirmation
+    tour.key("c")  # Ctrl-C at the confirmation
     assert "Canceled: nothing was started." in tour.until(PROMPT)
 
     tour.step(f"ami copy {TOUR_AMI} ap-southeast-2", until=CONFIRM)
-    tour.child.sendeof()  # Ctrl-D at the confirmation
+    tour.key("d")  # Ctrl-D at the confirmation
     assert "Canceled: nothing was started." in tour.until(PROMPT)
 
     tour.child.send("ami sta")
-    tour.child.sendintr()  # Ctrl-C at the prompt: the line goes, the shell stays
+    tour.child.expect("ami sta")  # echoed: readline has read it and waits for more
+    tour.key("c")  # Ctrl-C at the prompt: the line goes, the shell stays
     tour.until(PROMPT)
 
     jobs = tour.step("jobs")  # the shell went on, and only the confirmed copy became a job

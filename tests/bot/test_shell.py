@@ -56,7 +56,7 @@ def test_sandbox_shell_says_what_each_part_is_and_keeps_logs_out_of_the_terminal
     assert "AWS     moto, in process" in proc.stdout and "Redis   in memory" in proc.stdout
     assert "Docker  not available (set DOCKER_HOST)" in proc.stdout
     log = tmp_path / "imagebot" / "imagebot.log"
-    assert f"Logs: {log}." in proc.stdout and f"History: {tmp_path / 'imagebot' / 'history'}." in proc.stdout
+    assert f"Logs: `{log}`." in proc.stdout and f"History: `{tmp_path / 'imagebot' / 'history'}`." in proc.stdout
     assert "List every subcommand" in proc.stdout
     assert proc.stderr == ""  # no JSON line, no traceback, not even moto's or werkzeug's
     assert '{"ts"' not in proc.stdout
