@@ -3,7 +3,9 @@ import json
 import os
 import subprocess
 import sys
+from unittest import mock
 
+from bot import shell
 from bot.shell import repl
 
 
@@ -40,6 +42,22 @@ def test_ctrl_c_at_the_prompt_does_not_leave(ctx):
     out = io.StringIO()
     assert repl(ctx, read=read, out=out) == 0
     assert "List every subcommand" in out.getvalue()
+
+
+def test_ctrl_c_during_a_command_returns_to_the_prompt(ctx):
+    real = shell.dispatch
+    calls = []
+
+    def interrupted_once(ctx, line):  # a fault forced where a person would press Ctrl-C mid-command
+        calls.append(line)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real(ctx, line)
+
+    out = io.StringIO()
+    with mock.patch.object(shell, "dispatch", interrupted_once):
+        assert repl(ctx, read=scripted("ami copies ami-0abcdef1234567890", "help"), out=out) == 0
+    assert "Interrupted." in out.getvalue() and "List every subcommand" in out.getvalue()
 
 
 def test_sandbox_shell_says_what_each_part_is_and_keeps_logs_out_of_the_terminal(tmp_path):
