@@ -10,12 +10,15 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core.config import Settings, load_settings
 from bot.core.errors import ConfigError
-from bot.core.logs import configure_logging
+from bot.core.logs import configure_file_logging, configure_logging
+from bot.core.markup import Mrkdwn
+from bot.core.paths import log_file, shown
 from bot.core.reply import Reply
 from bot.core.terminal import render_text
 
@@ -38,11 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imagebot", description="Docker images and AMIs from Slack or a terminal.")
     sub = parser.add_subparsers(dest="mode", required=True, metavar="MODE")
 
-    shell = sub.add_parser("shell", help="interactive prompt running the same commands as Slack")
+    files = f"Logs go to {shown(log_file())} (XDG_STATE_HOME moves it), not to the terminal."
+    shell = sub.add_parser("shell", help="interactive prompt running the same commands as Slack", epilog=files)
     _local_options(shell)
     shell.set_defaults(func=cmd_shell)
 
-    run = sub.add_parser("run", help='run one command, e.g. imagebot run "/image help"')
+    run = sub.add_parser(
+        "run",
+        help='run one command, e.g. imagebot run "/image help"',
+        epilog=f"{files} Warnings also go to stderr, one line each.",
+    )
     run.add_argument("text", help="the command text, with or without /image")
     run.add_argument("--json", action="store_true", help="print the reply as JSON (does not wait for a job)")
     run.add_argument("--no-wait", action="store_true", help="when the command starts a job, print its id and return")
@@ -77,19 +85,39 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--channel", default="C_LOCAL", help="Slack channel id to act in (default C_LOCAL)")
 
 
-def _local_context(args: argparse.Namespace) -> Context:
+# The in-process worker's own lines about a failed job: `run` prints the job's outcome itself.
+JOB_LOGS = ("imagebot.sandbox.worker", "rq")
+
+
+@dataclass
+class Local:
+    """A terminal transport's context, what each part of it is, and where its log went."""
+
+    ctx: Context
+    parts: tuple[tuple[str, Mrkdwn], ...] = ()
+    log_path: Path | None = None
+
+
+def _local_context(args: argparse.Namespace) -> Local:
     from bot.framework.context import Context
     from bot.services import Services
 
+    to_stderr = sys.stderr if args.mode == "run" else None  # the shell's terminal is for replies only
+    parts: tuple[tuple[str, Mrkdwn], ...] = ()
     if args.sandbox:
         from bot.sandbox import build_sandbox
 
-        settings, services, _aws = build_sandbox()
+        configure_file_logging(log_file(), warnings_to=to_stderr, not_shown=JOB_LOGS)  # moto's start-up too
+        sandbox = build_sandbox()
+        settings, services, parts = sandbox.settings, sandbox.services, sandbox.parts()
     else:
         settings = load_settings()
         services = Services(settings)
-    configure_logging(_terminal_level(settings), settings.secrets())
-    return Context(settings, services, user_id=args.user, channel_id=args.channel, transport="shell")
+    path = configure_file_logging(
+        log_file(), settings.log_level, settings.secrets(), warnings_to=to_stderr, not_shown=JOB_LOGS
+    )
+    ctx = Context(settings, services, user_id=args.user, channel_id=args.channel, transport="shell")
+    return Local(ctx, parts, path)
 
 
 def _terminal_level(settings: Settings) -> str:
@@ -100,14 +128,15 @@ def _terminal_level(settings: Settings) -> str:
 def cmd_shell(args: argparse.Namespace) -> int:
     from bot.shell import repl
 
-    return repl(_local_context(args))
+    local = _local_context(args)
+    return repl(local.ctx, parts=local.parts, log_path=local.log_path)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.dispatch import confirm
     from bot.dispatch.run import dispatch
 
-    ctx = _local_context(args)
+    ctx = _local_context(args).ctx
     reply = dispatch(ctx, args.text)
     if reply.proposal:
         reply = confirm.accept_now(ctx, reply) if args.yes else confirm.refuse(reply, args.text)

@@ -1,8 +1,11 @@
 """The sandbox: the whole bot with no AWS account, no Redis and no Slack.
 
 AWS is moto's server on a loopback port inside this process, seeded with a
-small but realistic estate; Redis is fakeredis in memory; Docker is the real
-engine when one answers. Nothing here is used outside `--sandbox`.
+small but realistic estate whose ids are the same on every start (moto's
+random generator is seeded first), so a tour can name them; Redis is
+fakeredis in memory; Docker is the real engine when one answers, and
+otherwise each Docker command says in one line how to get one. Nothing here
+is used outside `--sandbox`.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +24,9 @@ from moto.ec2.models import ec2_backends
 from moto.server import ThreadedMotoServer
 
 from bot.core.config import Settings, load_settings
+from bot.core.markup import Mrkdwn, md
+from bot.docker.engine import DockerEngine
+from bot.docker.errors import DEFAULT_SOCKET, DockerError
 from bot.services import Services
 from bot.worker.process import start_inprocess_worker
 
@@ -29,6 +36,10 @@ ACCOUNT = "123456789012"
 EXAMPLE_POLICY = Path(__file__).resolve().parent.parent / "policy.example.yml"  # U_LOCAL is an admin there
 HOME_REGION = "us-east-1"
 EXPECTED_REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2")
+ID_SEED = 14  # moto's ids follow from this seed: change it and the README's tour ids change too
+# The estate's ids on every start (tests/bot/test_sandbox.py checks them; the README's tour uses them).
+TOUR_AMI = "ami-46bcf4c57c3acd4a0"  # web-base-2026.11.20 in us-east-1, with copies in three regions
+DOCKER_PROBE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,10 @@ class SandboxAws:
         self.server.start()
         host, port = self.server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
+        # moto's documented seed endpoint: every id it makes from here on is the same on every start
+        seed = urllib.request.Request(f"{self.endpoint_url}/moto-api/seed?a={ID_SEED}", method="POST")
+        with urllib.request.urlopen(seed, timeout=10) as answer:
+            answer.read()
 
     def stop(self) -> None:
         self.server.stop()
@@ -136,11 +151,66 @@ def _set_fields(region: str, ami_id: str, **fields: Any) -> None:
             setattr(ami, name, value)
 
 
-def build_sandbox() -> tuple[Settings, Services, SandboxAws]:
-    """Start moto, seed the estate, and return settings and services wired to them."""
+class NoDocker(DockerEngine):
+    """The sandbox's engine when none answered at start: each Docker command gets one line saying why."""
+
+    def client(self) -> Any:
+        where = self.settings.docker_host or DEFAULT_SOCKET
+        raise DockerError(
+            f"Docker is not available in this sandbox: no engine answered at `{where}`. "
+            "Set DOCKER_HOST to a running engine (or start dockerd) and start the sandbox again; "
+            "the AMI commands, jobs, audit and ask work without it.",
+            "unavailable",
+        )
+
+
+def docker_host(settings: Settings) -> str | None:
+    """Where the engine answered a ping within a second, or None when none did."""
+    try:
+        import docker
+
+        base_url = settings.docker_host or DEFAULT_SOCKET
+        client = docker.DockerClient(base_url=base_url, timeout=DOCKER_PROBE_SECONDS)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception:  # any failure means "no engine": the banner says so
+        log.info("sandbox: no Docker engine answered", exc_info=True)
+        return None
+    return base_url
+
+
+@dataclass
+class Sandbox:
+    """The running sandbox: settings and services wired to moto and fakeredis, and what is real."""
+
+    settings: Settings
+    services: Services
+    aws: SandboxAws
+    docker_at: str | None
+
+    def parts(self) -> tuple[tuple[str, Mrkdwn], ...]:
+        """What each part is, for the banner."""
+        docker = md("at {}", self.docker_at) if self.docker_at else md("not available (set DOCKER_HOST)")
+        return (
+            ("AWS", md("moto, in process (a demo estate with fixed ids: try `ami copies {}`)", TOUR_AMI)),
+            ("Redis", md("in memory")),
+            ("Docker", docker),
+        )
+
+    def stop(self) -> None:
+        self.aws.stop()
+
+
+def build_sandbox() -> Sandbox:
+    """Start moto, seed the estate, find Docker, and return the sandbox wired to them."""
     aws = SandboxAws()
     settings = sandbox_settings(aws.endpoint_url)
     services = Services(settings, redis_client=fakeredis.FakeRedis())
     seed_estate(services)
+    found = docker_host(settings)
+    if found is None:
+        services.docker = NoDocker(settings)
     start_inprocess_worker(settings, services)  # jobs run in this process: the demo needs no worker
-    return settings, services, aws
+    return Sandbox(settings, services, aws, found)

@@ -33,12 +33,14 @@ KEEP_ENV = ("IMAGEBOT_TEST_REDIS_URL", "IMAGEBOT_CACHE_DIR")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The knowledge index cache of this run goes to a temporary directory, never the user's own cache."""
+    """The knowledge index cache and the shell's log and history of this run go to temporary directories."""
     os.environ["IMAGEBOT_CACHE_DIR"] = tempfile.mkdtemp(prefix="imagebot-cache-")
+    os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="imagebot-state-")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(os.environ.pop("IMAGEBOT_CACHE_DIR", ""), ignore_errors=True)
+    shutil.rmtree(os.environ.pop("XDG_STATE_HOME", ""), ignore_errors=True)
 BOT_TOKEN = "xoxb-test-0000000000-abcdefghijklmnop"
 APP_TOKEN = "xapp-1-test-abcdefghijklmnop"
 

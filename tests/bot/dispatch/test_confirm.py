@@ -154,6 +154,25 @@ def test_shell_asks_yes_or_no(settings, policy_services, start_worker):
     assert "Started job `" in text
 
 
+@pytest.mark.parametrize("key", [EOFError, KeyboardInterrupt], ids=["ctrl-d", "ctrl-c"])
+def test_ctrl_d_or_ctrl_c_at_the_confirmation_cancels_and_the_shell_goes_on(settings, policy_services, key):
+    ctx = as_user(settings, policy_services, "U0BUILDER", transport="shell")
+    answers = iter(["build web", key, "help", "exit"])
+
+    def read(prompt):
+        answer = next(answers)
+        if isinstance(answer, type):
+            raise answer
+        return answer
+
+    out = io.StringIO()
+    assert repl(ctx, read=read, out=out) == 0
+    text = out.getvalue()
+    assert "Canceled: nothing was started." in text and "Started job" not in text
+    assert "List every subcommand" in text  # the next command after the cancel ran
+    assert not policy_services.jobs.recent(None, limit=5)
+
+
 def test_run_refuses_a_costly_action_without_yes(settings, policy_services):
     ctx = as_user(settings, policy_services, "U0BUILDER", transport="shell")
     refused = confirm.refuse(dispatch(ctx, "/image build web"), "/image build web")
