@@ -20,6 +20,7 @@ from handlers import (
     jobs,
     kb,
     launch,
+    lifecycle,
     pull,
 )
 
@@ -33,6 +34,9 @@ REGISTRY = Registry(
         ami_copy.ami_copy,
         launch.launch,
         instances.list_instances,
+        lifecycle.stop,
+        lifecycle.start,
+        lifecycle.terminate,
         jobs.list_jobs,
         jobs.show_job,
         jobs.cancel_job,

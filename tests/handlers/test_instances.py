@@ -1,52 +1,13 @@
 """`/image instances`: what was launched through the bot, yours or everyone's (moto over HTTP, real Redis)."""
 
-from dataclasses import replace
-
 import pytest
 
 from bot.core.terminal import render_text
 from bot.dispatch.run import dispatch
-from bot.jobs.progress import Progress
-from bot.jobs.record import JobRecord
-from bot.jobs.store import JobStore
-from handlers.launch import launch_job
 from tests.support.ec2 import create_ami
+from tests.support.instances import as_user, launched_by, policy_file  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.usefixtures("no_default_amis")
-
-POLICY = """
-roles:
-  ops: {permissions: [launch]}
-  managers: {permissions: [manage]}
-grants:
-  users: {U0OPS: [ops], U0OTHER: [ops], U0MGR: [managers]}
-guardrails:
-  launch:
-    instance_types: ["t3.*"]
-    regions: [us-east-1, eu-west-1]
-    max_per_user_per_day: 5
-"""
-
-
-@pytest.fixture
-def policy_file(tmp_path):
-    path = tmp_path / "policy.yml"
-    path.write_text(POLICY)
-    return str(path)
-
-
-def launched_by(ctx, ami_id, region="us-east-1", name="smoke", job_id="j1", **extra):
-    """Run the launch job in this process, as `ctx`'s user (the worker path is tested in test_lifecycle)."""
-    args = {"ami": ami_id, "region": region, "type": "t3.micro", "name": name, "poll": 0, **extra}
-    store = JobStore(ctx.services.redis, ctx.settings)
-    record = JobRecord(id=job_id, kind="ami.launch", args=args, target="t", user_id=ctx.user_id, status="running")
-    store.create(record)
-    result = launch_job(ctx, Progress(store, record), args)
-    return dict(result.fields)["Instance"]
-
-
-def as_user(ctx, user_id):
-    return replace(ctx, user_id=user_id)
 
 
 def test_instances_lists_only_yours_by_default(ops):
