@@ -99,6 +99,7 @@ def status_parts(image: Image, launched: datetime | None, now: datetime | None =
     parts.append(Text("*Block devices*\n" + devices_text(d.get("BlockDeviceMappings") or [])))
     parts.append(Text("*Tags*\n" + tags_text(image.tags)))
     parts.append(Footer(f"Copies in other regions: `{PREFIX} ami copies {image.id} --region {image.region}`"))
+    parts.append(Footer(f"What still uses it: `{PREFIX} ami usage {image.id} --region {image.region}`"))
     return parts
 
 

@@ -12,11 +12,10 @@ from bot.core.formatting import time_ago
 from bot.core.markup import Mrkdwn, md, mention
 from bot.framework.context import Context
 
-STATE_ICON = {
-    "running": ":large_green_circle:",
+STATE_ICON = {  # the ones the terminal shows too (bot.core.terminal)
+    "running": ":white_check_mark:",
     "pending": ":hourglass_flowing_sand:",
     "stopping": ":hourglass_flowing_sand:",
-    "stopped": ":black_circle:",
     "shutting-down": ":hourglass_flowing_sand:",
     "terminated": ":x:",
 }
@@ -43,7 +42,8 @@ def expiry_text(instance: Instance, now: datetime) -> str:
 
 
 def state_text(instance: Instance) -> str:
-    return f"{STATE_ICON.get(instance.state, ':grey_question:')} {instance.state}"
+    icon = STATE_ICON.get(instance.state)
+    return f"{icon} {instance.state}" if icon else instance.state
 
 
 def instance_line(instance: Instance, now: datetime) -> Mrkdwn:
