@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.aws.images import Image, describe_image, find_by_name, last_launched, newest_first, validate_ami_id
-from bot.aws.regions import RegionResult, enabled_regions, fan_out, validate_region
+from bot.aws.regions import RegionResult, fan_out
 from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
 from bot.core.formatting import when_text
@@ -18,13 +18,9 @@ from bot.framework.context import Context
 from bot.framework.options import Text as TextOption
 from bot.framework.subcommand import subcommand
 from handlers.shared.ami import deprecation_text, image_json, is_id_target, state_text, tags_text
+from handlers.shared.regions import region_or_all, regions_for
 
 MAX_LISTED = 20
-
-
-def region_or_all(value: str) -> str:
-    """`--region`: a region name, or `all` for every enabled region."""
-    return "all" if value.strip().lower() == "all" else validate_region(value)
 
 
 @subcommand(
@@ -38,7 +34,7 @@ def region_or_all(value: str) -> str:
 def ami_status(ctx: Context, cmd: Command) -> Reply:
     """Show an AMI at a glance: state, age, platform, devices, deprecation, tags."""
     target = cmd.args[0].strip()
-    regions = _status_regions(ctx, cmd.option("region"))
+    regions = regions_for(ctx, cmd.option("region"))
     by_id = is_id_target(target)
     if by_id:
         target = validate_ami_id(target)
@@ -53,13 +49,6 @@ def ami_status(ctx: Context, cmd: Command) -> Reply:
         parts += matches_parts(images)
     parts += _error_footer(errors)
     return Reply(parts=parts, data={"images": [image_json(i) for i in images]})
-
-
-def _status_regions(ctx: Context, option: str | None) -> list[str]:
-    """The regions to look in: `--region R`, every enabled one for `all`, else the default."""
-    if option == "all":
-        return enabled_regions(ctx.services.aws)
-    return [option or ctx.settings.aws_region]
 
 
 def _look_up(ctx: Context, target: str, by_id: bool, regions: list[str]) -> list[RegionResult]:
@@ -115,6 +104,7 @@ def status_parts(image: Image, launched: datetime | None, now: datetime | None =
     parts.append(Text("*Block devices*\n" + devices_text(d.get("BlockDeviceMappings") or [])))
     parts.append(Text("*Tags*\n" + tags_text(image.tags)))
     parts.append(Footer(f"Copies in other regions: `{PREFIX} ami copies {image.id} --region {image.region}`"))
+    parts.append(Footer(f"What still uses it: `{PREFIX} ami usage {image.id} --region {image.region}`"))
     return parts
 
 

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.access.guardrails import check_launch, check_launch_quota, consume_launch, release_launch, required_tags
+from bot.access.guardrails import (
+    check_launch,
+    check_launch_quota,
+    check_ttl,
+    consume_launch,
+    release_launch,
+    required_tags,
+    ttl_rules,
+)
 from bot.access.policy import Policy
 from bot.aws.errors import Throttled
 from bot.aws.images import validate_ami_id
@@ -18,8 +26,10 @@ from bot.aws.instances import (
     run_instance,
     validate_instance_type,
 )
+from bot.aws.lifecycle import EXPIRES_TAG
 from bot.aws.regions import validate_region
 from bot.core.command import PREFIX, Command
+from bot.core.durations import duration_text, parse_duration
 from bot.core.errors import CommandError
 from bot.core.needs import Need
 from bot.core.permissions import Permission
@@ -57,7 +67,7 @@ def price_class(instance_type: str) -> str:
 
 @subcommand(
     "launch",
-    example=f"{PREFIX} launch ami-0abcdef1234567890 --type t3.small --name smoke-test",
+    example=f"{PREFIX} launch ami-0abcdef1234567890 --type t3.small --name smoke-test --ttl 8h",
     forms=("<ami-id>",),
     options={
         "type": Text(default=DEFAULT_TYPE, convert=validate_instance_type),
@@ -66,6 +76,7 @@ def price_class(instance_type: str) -> str:
         "subnet": Text(),
         "key": Text(),
         "allow-deprecated": Flag(),
+        "ttl": Text(convert=lambda v: duration_text(parse_duration(v))),
     },
     slow=True,
     permission=Permission.LAUNCH,
@@ -89,11 +100,16 @@ def launch(ctx: Context, cmd: Command) -> Reply:
             f"Launch a current AMI, or add `--allow-deprecated` if you really mean this one."
         )
     name = (cmd.option("name") or f"imagebot-{image.name or ami_id}")[:255]
-    args = {"ami": ami_id, "region": region, "type": instance_type, "name": name}
+    asked = cmd.option("ttl")
+    rules = ttl_rules(policy, ctx.services.access.roles(ctx.user_id, ctx.channel_id))
+    ttl = check_ttl(rules, None if asked is None else parse_duration(asked))
+    args = {"ami": ami_id, "region": region, "type": instance_type, "name": name, "ttl": ttl}
     args.update({k: v for k in ("subnet", "key") if (v := cmd.option(k))})
-    tags = launch_tags(policy, ctx.user_id, DRY_RUN_JOB, name)
+    tags = launch_tags(policy, ctx.user_id, DRY_RUN_JOB, name, ttl)
     dry_run_launch(ctx.services.aws, region, _params(args, tags))
     shown_tags = {**tags, "imagebot:job": "<job id>"}
+    if ttl:
+        shown_tags[EXPIRES_TAG] = f"<launch time + {duration_text(ttl)}>"
     return proposal_reply(
         Proposal(
             kind="ami.launch",
@@ -108,6 +124,7 @@ def launch(ctx: Context, cmd: Command) -> Reply:
                 ("Subnet", f"`{args['subnet']}`" if "subnet" in args else "default"),
                 ("Key pair", f"`{args['key']}`" if "key" in args else "none"),
                 ("Price class", price_class(instance_type)),
+                ("Expires", f"{duration_text(ttl)} after launch" if ttl else "never (`--ttl 0`)"),
                 ("Tags", tags_text(shown_tags)),
             ),
             permission=Permission.LAUNCH,
@@ -116,8 +133,13 @@ def launch(ctx: Context, cmd: Command) -> Reply:
     )
 
 
-def launch_tags(policy: Policy, user_id: str, job_id: str, name: str) -> dict[str, str]:
-    return {**required_tags(policy, user_id, job_id), "Name": name}
+def launch_tags(policy: Policy, user_id: str, job_id: str, name: str, ttl: int = 0) -> dict[str, str]:
+    """The instance's tags; with a ttl (seconds), `imagebot:expires-at` in ISO UTC from now."""
+    tags = {**required_tags(policy, user_id, job_id), "Name": name}
+    if ttl:
+        expires = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=ttl)
+        tags[EXPIRES_TAG] = expires.isoformat().replace("+00:00", "Z")
+    return tags
 
 
 def _params(args: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
@@ -142,7 +164,7 @@ def launch_job(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobRes
     if instance is None:
         check_launch(policy, str(args["type"]), region)
         consume_launch(ctx.services.redis, policy, user)
-        tags = launch_tags(policy, user, progress.job_id, str(args["name"]))
+        tags = launch_tags(policy, user, progress.job_id, str(args["name"]), int(args.get("ttl") or 0))
         progress.update(0.1, f"starting {args['type']} from {args['ami']} in {region}")
         try:
             instance = run_instance(clients, region, _params(args, tags), client_token(args, progress.job_id))

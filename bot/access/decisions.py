@@ -32,13 +32,17 @@ class Access:
         self.policy = policy
         self.groups_of = groups_of
 
-    def permissions(self, user_id: str, channel_id: str) -> frozenset[Permission]:
+    def roles(self, user_id: str, channel_id: str) -> list[str]:
+        """The policy roles the user holds here: their own, their user groups' and the channel's."""
         grants = self.policy.grants
         roles = list(grants.users.get(user_id, ())) + list(grants.channels.get(channel_id, ()))
         for group in self.groups_of(user_id):
             roles += grants.usergroups.get(group, ())
+        return list(dict.fromkeys(roles))
+
+    def permissions(self, user_id: str, channel_id: str) -> frozenset[Permission]:
         granted: set[Permission] = {Permission.READ}
-        for role in roles:
+        for role in self.roles(user_id, channel_id):
             granted.update(self.policy.roles[role].permissions)
         if Permission.ADMIN in granted:
             granted.update(ALL_PERMISSIONS)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import redis
 
-from bot.access.policy import Policy
+from bot.access.policy import Policy, TtlRules
+from bot.core.durations import duration_text
 from bot.core.errors import CommandError
 from bot.core.text import echo
 
@@ -46,6 +47,29 @@ def check_pull(policy: Policy, reference: str) -> None:
 def required_tags(policy: Policy, user_id: str, job_id: str) -> dict[str, str]:
     """The tags every launched instance carries."""
     return {**policy.guardrails.launch.required_tags, "imagebot:requested-by": user_id, "imagebot:job": job_id}
+
+
+def ttl_rules(policy: Policy, roles: list[str]) -> TtlRules:
+    """The launch ttl rules for someone holding `roles`: the most generous role's, else guardrails.launch.ttl."""
+    own = [r.ttl for name in roles if (r := policy.roles.get(name)) is not None and r.ttl is not None]
+    if not own:
+        return policy.guardrails.launch.ttl
+    return max(own, key=lambda rules: (rules.max == 0, rules.max))
+
+
+def check_ttl(rules: TtlRules, asked: int | None) -> int:
+    """The ttl in seconds a launch gets (`asked`, or the default); refuses one over the maximum. `0`: no expiry."""
+    seconds = rules.default if asked is None else asked
+    longest = duration_text(rules.max)
+    if seconds == 0 and rules.max:
+        raise CommandError(
+            f"Launching with no expiry (`--ttl 0`) is not allowed for you. The longest is `--ttl {longest}`."
+        )
+    if rules.max and seconds > rules.max:
+        raise CommandError(
+            f"`--ttl {duration_text(seconds)}` is longer than you may launch for: at most `--ttl {longest}`."
+        )
+    return seconds
 
 
 def _quota_key(kind: str, user_id: str) -> str:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.core.durations import duration_seconds
 from bot.core.errors import ConfigError
 from bot.core.permissions import Permission
 
@@ -18,8 +20,32 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _duration(value: Any) -> int:
+    seconds = duration_seconds(str(value))
+    if seconds is None:
+        raise ValueError(f"{value!r} is not a duration (write 90m, 8h, 2d, or 0)")
+    return seconds
+
+
+Duration = Annotated[int, BeforeValidator(_duration)]  # seconds, written `8h` in the file
+
+
+class TtlRules(_Strict):
+    """How long a launched instance lives: `--ttl` defaults to `default` and may not exceed `max` (`0`: no limit)."""
+
+    default: Duration = 8 * 3600
+    max: Duration = 7 * 86400
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> TtlRules:
+        if self.max and not 0 < self.default <= self.max:
+            raise ValueError("the default ttl must be more than 0 and at most max (max: 0 allows no expiry)")
+        return self
+
+
 class Role(_Strict):
     permissions: tuple[Permission, ...]
+    ttl: TtlRules | None = None  # this role's own launch ttl rules (the most generous of a user's roles wins)
 
 
 class Grants(_Strict):
@@ -41,6 +67,7 @@ class LaunchRules(_Strict):
     regions: tuple[str, ...] = ()
     max_per_user_per_day: int = Field(default=5, ge=0)
     required_tags: dict[str, str] = {}
+    ttl: TtlRules = Field(default_factory=TtlRules)
 
 
 class PullRules(_Strict):

@@ -78,16 +78,25 @@ class AwsClients:
 
     def ec2(self, region: str | None = None) -> Any:
         """The EC2 client for a region (the default region when None)."""
+        return self.client("ec2", region)
+
+    def autoscaling(self, region: str | None = None) -> Any:
+        """The Auto Scaling client for a region (the default region when None)."""
+        return self.client("autoscaling", region)
+
+    def client(self, service: str, region: str | None = None) -> Any:
+        """The boto3 client of `service` for a region, created once."""
         region = region or self.settings.aws_region
+        key = region if service == "ec2" else f"{service}:{region}"
         with self._lock:
-            if region not in self._ec2:
-                self._ec2[region] = self._boto_session().client(
-                    "ec2",
+            if key not in self._ec2:
+                self._ec2[key] = self._boto_session().client(
+                    service,
                     region_name=region,
                     endpoint_url=self.settings.aws_endpoint_url,
                     config=self.config(),
                 )
-            return self._ec2[region]
+            return self._ec2[key]
 
     def preflight(self) -> None:
         """Raise Unavailable, in one line, when no credentials are found or AWS_ENDPOINT_URL does not answer."""

@@ -72,6 +72,7 @@ BAD_CREDENTIALS = (
     "UnrecognizedClientException",
     "SignatureDoesNotMatch",
 )
+AUTOSCALING_OPERATIONS = ("DescribeAutoScalingGroups", "DescribeLaunchConfigurations")
 _ACTION = re.compile(r"perform:\s*([a-z0-9-]+:[A-Za-z0-9]+)")
 
 
@@ -153,7 +154,8 @@ def _explain_client_error(exc: ClientError, where: str) -> CommandError:
 def denied_action(exc: ClientError) -> str:
     """The IAM action that was denied: from the message when AWS names it, else the operation."""
     found = _ACTION.search(str(exc.response.get("Error", {}).get("Message", "")))
-    return found.group(1) if found else f"ec2:{exc.operation_name}"
+    service = "autoscaling" if exc.operation_name in AUTOSCALING_OPERATIONS else "ec2"
+    return found.group(1) if found else f"{service}:{exc.operation_name}"
 
 
 @contextmanager

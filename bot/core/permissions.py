@@ -12,6 +12,7 @@ class Permission(StrEnum):
     PULL = "pull"
     LAUNCH = "launch"
     COPY = "copy"
+    MANAGE = "manage"  # list, stop, start and terminate instances others launched through the bot
     ADMIN = "admin"
 
 

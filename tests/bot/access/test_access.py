@@ -75,7 +75,7 @@ def test_permission_in_a_disallowed_channel_is_refused(policy):
 
 
 def test_admin_holds_every_permission(policy):
-    assert Access(policy).permissions("U0ADMIN", "C0OPS") == {"read", "pull", "launch", "copy", "admin"}
+    assert Access(policy).permissions("U0ADMIN", "C0OPS") == {"read", "pull", "launch", "copy", "manage", "admin"}
 
 
 def test_check_raises_the_user_facing_error(policy, settings, services):
