@@ -17,6 +17,7 @@ from bot.core.markup import Mrkdwn, md
 from bot.core.needs import Need
 from bot.core.parts import Footer, Header, Part, Text
 from bot.core.reply import Reply
+from bot.core.text import echo
 from bot.framework.context import Context
 from bot.framework.options import Text as TextOption
 from bot.framework.subcommand import subcommand
@@ -55,8 +56,8 @@ def ami_usage(ctx: Context, cmd: Command) -> Reply:
     if not by_id and not any(r.value and r.value.images for r in results):
         where = f"`{regions[0]}`" if len(regions) == 1 else f"any of {len(regions)} enabled regions"
         raise CommandError(
-            f"No AMI you own is named `{target}` in {where}. Give its id, or look everywhere: "
-            f"`{PREFIX} ami usage {target} --region all`."
+            f"No AMI you own is named `{echo(target)}` in {where}. Give its id, or add `--region all` to look "
+            "in every enabled region."
         )
     return usage_reply(target, results, time.monotonic() - started, datetime.now(UTC))
 

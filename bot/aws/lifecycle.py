@@ -12,6 +12,7 @@ from bot.aws.errors import aws_errors
 from bot.aws.images import parse_time
 from bot.core.command import PREFIX
 from bot.core.errors import CommandError
+from bot.core.text import echo
 
 # the launch job writes these (bot.access.guardrails.required_tags and handlers/launch.py)
 OWNER_TAG = "imagebot:requested-by"
@@ -32,7 +33,7 @@ def validate_instance_id(value: str) -> str:
     instance_id = value.strip().lower()
     if not INSTANCE_ID.fullmatch(instance_id):
         raise CommandError(
-            f"`{value}` is not an instance id. It is `i-` and 8 or 17 hex digits, like "
+            f"`{echo(value)}` is not an instance id. It is `i-` and 8 or 17 hex digits, like "
             f"`{PREFIX} stop i-0abcdef1234567890`; `{PREFIX} instances` lists yours."
         )
     return instance_id

@@ -6,6 +6,7 @@ import re
 
 from bot.core.command import PREFIX
 from bot.core.errors import CommandError
+from bot.core.text import echo
 
 DURATION = re.compile(r"(?:(?P<d>\d{1,4})d)?(?:(?P<h>\d{1,5})h)?(?:(?P<m>\d{1,6})m)?")
 UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60}
@@ -27,7 +28,7 @@ def parse_duration(text: str, option: str = "ttl") -> int:
     seconds = duration_seconds(text)
     if seconds is None:
         raise CommandError(
-            f"`{text}` is not a duration. Write a number with `m`, `h` or `d`, like "
+            f"`{echo(text)}` is not a duration. Write a number with `m`, `h` or `d`, like "
             f"`{PREFIX} launch <ami-id> --{option} 8h` (or `90m`, `2d`; `0` for none)."
         )
     return seconds

@@ -89,7 +89,7 @@ def test_a_deregistered_ami_is_still_found_in_a_template(ctx, services):
     [
         ("ami usage ami-123", "is not an AMI id"),
         ("ami usage no-such-name", "No AMI you own is named `no-such-name` in `us-east-1`"),
-        ("ami usage web --region mars-1", "is not an AWS region name"),
+        ("ami usage web --region mars-1", "is not an AWS region"),
     ],
 )
 def test_bad_input_says_what_to_type(ctx, command, expected):

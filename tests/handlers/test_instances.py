@@ -52,7 +52,7 @@ def test_no_instances_and_conflicting_flags(ops):
     both = dispatch(ops, "/image instances --mine --all")
     assert not both.ok and "Choose one" in both.text
     bad = dispatch(ops, "/image instances --region moon-1")
-    assert not bad.ok and "not an AWS region name" in bad.text
+    assert not bad.ok and "not an AWS region" in bad.text
 
 
 def test_launch_through_the_bot_then_instances_lists_it_with_its_expiry(ops, worker_env):

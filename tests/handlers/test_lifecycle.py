@@ -86,7 +86,7 @@ def test_an_instance_the_bot_did_not_launch_is_for_admins_only(ops):
         ("stop i-123", "is not an instance id"),
         ("terminate", "Usage: `/image terminate <instance-id> [--region R]`"),
         ("start i-0123456789abcdef0", "was not found in `us-east-1`"),
-        ("stop i-0123456789abcdef0 --region nowhere", "is not an AWS region name"),
+        ("stop i-0123456789abcdef0 --region nowhere", "is not an AWS region"),
     ],
 )
 def test_bad_input_says_what_to_type(ops, command, expected):
