@@ -58,8 +58,10 @@ def buttons(blocks):
 
 
 def click(app, slack_api, button, user="U0USER"):
+    """Press a button and return the answer to this press (the answer comes through response_url, later)."""
+    before = len(slack_api.calls_to("response_url"))
     send(app, action_body(button["action_id"], button["value"], slack_api.response_url(user), user=user))
-    return slack_api.wait_for("response_url")[-1].body
+    return slack_api.wait_for("response_url", count=before + 1)[before].body
 
 
 def ambiguous_question():
