@@ -56,7 +56,7 @@ def test_concrete_comparison_without_an_engine_says_so_before_asking_aws(setting
     """No engine at DOCKER_HOST: one line about it, and no AWS call is made (fail fast)."""
     services = Services(settings.model_copy(update={"docker_host": "unix:///nonexistent/imagebot.sock"}))
     ctx = Context(services.settings, services, user_id="U0USER", channel_id="C0CHAN")
-    with mock.patch("handlers.compare.describe_image") as describe:
+    with mock.patch("handlers.compare.resolve_ami") as describe:
         reply = dispatch(ctx, "/image compare ami-0123456789abcdef0 nginx:1.27")
     assert not reply.ok and reply.plain.strip().count("\n") == 0
     assert "The Docker engine is not reachable at `unix:///nonexistent/imagebot.sock`." in reply.plain
@@ -122,10 +122,14 @@ def test_words_that_are_no_topic_get_no_such_topic_and_the_nearest_one(ctx, serv
         assert "not an AMI id" not in reply.plain
 
 
+@pytest.mark.docker
 @pytest.mark.usefixtures("no_default_amis")
-def test_an_ami_name_with_an_image_reference_is_the_concrete_comparison(ctx, services):
+def test_an_ami_name_with_an_image_reference_is_the_concrete_comparison(settings, docker_stack):
+    services = Services(settings.model_copy(update={"docker_host": docker_stack.host}))
+    ctx = Context(services.settings, services, user_id="U0USER", channel_id="C0CHAN")
     create_ami(services, "eu-west-1", "web-base-2026.11.20")
-    reply = dispatch(ctx, "/image compare web-base-2026.11.20 nginx:1.27")
+    reply = dispatch(ctx, f"/image compare web-base-2026.11.20 {docker_stack.images['small'].ref}")
+    services.close()
     assert not reply.ok
     assert "No AMI you own named `web-base-2026.11.20` is in `us-east-1`" in reply.plain
     assert "It is in `eu-west-1`: add `--region eu-west-1`" in reply.plain
