@@ -3,6 +3,7 @@
 Every test points IMAGEBOT_CACHE_DIR at its own tmp_path: nothing is written anywhere else.
 """
 
+import gc
 import json
 import shutil
 from pathlib import Path
@@ -125,6 +126,7 @@ def test_a_corrupt_or_foreign_cache_file_is_rebuilt(cache):
     (path,) = cache.glob("index-*.pickle")
     path.write_bytes(path.read_bytes()[:1000])  # truncated
     assert vars(load_or_build(build)) == vars(fresh_index()) and build.count == 2
+    assert gc.isenabled(), "the collector, paused while unpickling, is back on after a failed load"
     path.chmod(0o666)  # others could have written it: never unpickled
     load_or_build(build)
     assert build.count == 3
