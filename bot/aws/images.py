@@ -70,6 +70,11 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
+def tag_map(data: dict[str, Any]) -> dict[str, str]:
+    """EC2's `Tags` list (of a DescribeImages or DescribeInstances item) as a dict."""
+    return {t["Key"]: t.get("Value", "") for t in data.get("Tags") or []}
+
+
 @dataclass(frozen=True)
 class Image:
     """One AMI as DescribeImages returns it, with the fields imagebot reads."""
@@ -91,7 +96,7 @@ class Image:
 
     @property
     def tags(self) -> dict[str, str]:
-        return {t["Key"]: t.get("Value", "") for t in self.data.get("Tags") or []}
+        return tag_map(self.data)
 
     @property
     def created(self) -> datetime | None:

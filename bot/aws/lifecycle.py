@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.aws.clients import AwsClients
 from bot.aws.errors import aws_errors
-from bot.aws.images import parse_time
+from bot.aws.images import parse_time, tag_map
 from bot.core.command import PREFIX
 from bot.core.errors import CommandError
 from bot.core.text import echo
@@ -52,7 +52,7 @@ class Instance:
 
     @property
     def tags(self) -> dict[str, str]:
-        return {t["Key"]: t.get("Value", "") for t in self.data.get("Tags") or []}
+        return tag_map(self.data)
 
     @property
     def name(self) -> str:
