@@ -128,12 +128,18 @@ def _load(path: Path, key: str) -> Index | None:
 
 
 def _unpickle(file: BinaryIO) -> object:
-    """pickle.load with the cycle collector paused: the index is ~100k small containers, and the collector
-    would scan them again and again while they are made (halves the load, the largest part of `ask`'s start)."""
+    """pickle.load with the cycle collector paused, then every object so far frozen out of its reach.
+
+    The index is ~100k small containers that live as long as the process: the collector would scan them
+    again and again while they are made (pausing it halves the load), and after that on every full
+    collection, such as the one the next imports set off (`gc.freeze`: they are never scanned again).
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return pickle.load(file)
+        loaded = pickle.load(file)
+        gc.freeze()
+        return loaded
     finally:
         if was_enabled:
             gc.enable()
