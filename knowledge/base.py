@@ -8,12 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.core.markup import Mrkdwn, link
-
-# libyaml's safe loader when PyYAML was built with it (ten times faster: start-up reads every entry)
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 ROOT = Path(__file__).resolve().parent
 ENTRIES = ROOT / "entries"
@@ -26,6 +21,20 @@ FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
 
 class KnowledgeError(ValueError):
     """An entry or the comparison table is malformed; the message names the file."""
+
+
+def yaml_data(text: str, where: str) -> Any:
+    """`text` parsed as YAML, else a KnowledgeError starting with `where`.
+
+    PyYAML is imported on first use: a start from the index cache reads no YAML at all. libyaml's safe
+    loader is used when PyYAML was built with it (ten times faster: a build reads every entry).
+    """
+    import yaml
+
+    try:
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise KnowledgeError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -65,10 +74,7 @@ def parse_entry(path: Path) -> Entry:
     match = FRONT_MATTER.match(path.read_text(encoding="utf-8"))
     if not match:
         raise KnowledgeError(f"{path.name}: must start with a '---' YAML front matter block")
-    try:
-        meta = yaml.load(match.group(1), Loader=SafeLoader) or {}
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{path.name}: front matter is not valid YAML: {exc}") from None
+    meta = yaml_data(match.group(1), f"{path.name}: front matter is not valid YAML") or {}
     missing = [k for k in REQUIRED if not meta.get(k)]
     if missing:
         raise KnowledgeError(f"{path.name}: missing {', '.join(missing)}")
@@ -99,7 +105,7 @@ def _source(path: Path, raw: Any) -> Source:
 @cache
 def seed_titles() -> dict[str, str]:
     """What a seed article is shown as: its title (knowledge/seeds.yml), never its file name."""
-    return {str(k): str(v) for k, v in (yaml.safe_load(SEEDS.read_text(encoding="utf-8")) or {}).items()}
+    return {str(k): str(v) for k, v in (yaml_data(SEEDS.read_text(encoding="utf-8"), SEEDS.name) or {}).items()}
 
 
 _loaded: dict[Path, tuple[Entry, ...]] = {}  # directory -> its entries; filled once, never changed
@@ -123,10 +129,7 @@ def load_outside(path: Path = OUTSIDE) -> tuple[str, ...]:
     """Curated questions the knowledge base does not answer (near misses), all topics together."""
     if not path.exists():
         return ()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise KnowledgeError(f"{path.name}: not valid YAML: {exc}") from None
+    data = yaml_data(path.read_text(encoding="utf-8"), f"{path.name}: not valid YAML") or {}
     topics = data.get("topics") or {}
     return tuple(str(q) for questions in topics.values() for q in questions or ())
 
@@ -134,7 +137,7 @@ def load_outside(path: Path = OUTSIDE) -> tuple[str, ...]:
 @cache
 def load_dimensions(path: Path = COMPARE) -> tuple[Dimension, ...]:
     """The comparison table's dimensions, in display order."""
-    rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    rows = yaml_data(path.read_text(encoding="utf-8"), f"{path.name}: not valid YAML") or []
     return tuple(
         Dimension(
             id=str(r["id"]),

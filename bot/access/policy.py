@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.core.durations import duration_seconds
@@ -112,6 +111,8 @@ def load_policy(path: str | None) -> Policy:
     """The policy at `path` (the default policy when none is configured); any problem is a ConfigError."""
     if not path:
         return DEFAULT_POLICY
+    import yaml  # only with a policy file: `imagebot ask` and the other quick commands never need it
+
     file = Path(path)
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
