@@ -1,26 +1,32 @@
 """Settings: read from the environment once, validated, frozen.
 
 Every variable the bot reads is a field here, with its default and meaning;
-the README's configuration table is written from this class.
+the README's configuration table is written from this class. It is a plain
+pydantic model validated from `os.environ` (variable names are its aliases,
+matched exactly): pydantic-settings would add dotenv, secret directories and
+YAML/TOML sources the bot does not use, and importing them costs `imagebot
+ask` about a sixth of its start.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 
 from bot.core.errors import ConfigError
 
 REGION_SHAPE = re.compile(r"[a-z]{2,4}(-[a-z]+)+-\d{1,2}")
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """The bot's whole configuration. Build it with `load_settings()`."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
@@ -125,12 +131,32 @@ def _field_of(env_name: str) -> str:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the environment; a bad value becomes one ConfigError naming the variable."""
+    """Read the environment (`overrides`, by variable name, win); a bad value becomes one ConfigError naming it."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings.model_validate(environment(os.environ, overrides))
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"
         info = Settings.model_fields.get(field)
-        name = info.alias if info and info.alias else field.upper()
+        name = _names(info)[0] if info else field
         raise ConfigError(f"Configuration error: {name}: {first['msg']}.") from None
+
+
+def environment(env: Mapping[str, str], overrides: Mapping[str, object]) -> dict[str, object]:
+    """`env` with `overrides` on top: a field an override names takes none of its other variables from `env`."""
+    merged: dict[str, object] = dict(env)
+    for info in Settings.model_fields.values():
+        names = _names(info)
+        if any(n in overrides for n in names):
+            for n in names:
+                merged.pop(n, None)
+    merged.update(overrides)
+    return merged
+
+
+def _names(info: FieldInfo) -> list[str]:
+    """The variables a field is read from, in order of precedence."""
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [str(choice) for choice in alias.choices]
+    return [str(alias or info.alias)]
