@@ -6,7 +6,9 @@
    see the question (5-fold cross-fitting), so its confidence is what a new question will get.
 3. The thresholds maximise right answers on the tuning half with a wrong answer costing two right
    ones and an out-of-scope answer twenty; choices are offered where they usually hold the right entry
-   (useless choices cost half a right answer, choices for an out-of-scope question two).
+   (useless choices cost a quarter of a right answer, choices for an out-of-scope question one: a
+   "did you mean" that misses is one more try, a flat "no match" for a question the base covers is a
+   dead end).
 Run it after changing entries, phrasings or the search; `imagebot kb eval` then scores both halves.
 """
 
@@ -41,8 +43,8 @@ SHORTLIST = 15  # candidates per question the ranker learns from
 CHOICE_FLOOR = 0.05
 # A wrong answer at 3.0 left 37 of the team's 44 dev questions with a sure answer; at 2.0, 43
 COST_WRONG, COST_OUTSIDE = 2.0, 20.0
-COST_USELESS_CHOICES = 0.5  # choices without the right entry: one more try for the asker
-COST_OUTSIDE_CHOICES = 2.0  # choices for a question the base cannot answer: a false hope
+COST_USELESS_CHOICES = 0.25  # choices without the right entry: one more try for the asker
+COST_OUTSIDE_CHOICES = 1.0  # choices for a question the base cannot answer: a false hope
 Judged = tuple[Question, float, str, list[str]]  # question, judge probability, top entry, choices
 
 
