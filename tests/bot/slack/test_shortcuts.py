@@ -64,3 +64,16 @@ def test_empty_long_and_foreign_messages_get_asks_own_replies(app, slack_api):
     assert any("Ask me a question, like `/image ask what is an AMI?`" in t for t in texts)
     assert any(f"longer than {MAX_INPUT:,} characters" in t for t in texts)
     assert any("I answer questions in English only" in t for t in texts)
+
+
+def test_the_manifest_declares_the_shortcut_and_the_home_tab(repo_root):
+    import yaml
+
+    from bot.slack.shortcuts import ASK_ABOUT
+
+    manifest = yaml.safe_load((repo_root / "manifest.yml").read_text())
+    [shortcut] = manifest["features"]["shortcuts"]
+    assert shortcut["type"] == "message" and shortcut["callback_id"] == ASK_ABOUT and len(shortcut["name"]) <= 24
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
+    assert "commands" in manifest["oauth_config"]["scopes"]["bot"]  # what a message shortcut needs
