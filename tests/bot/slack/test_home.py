@@ -11,12 +11,16 @@ from slack_sdk.models.views import View
 
 from bot.access.policy import load_policy
 from bot.core.config import load_settings
+from bot.dispatch.registry import REGISTRY
+from bot.framework.context import Context
 from bot.jobs.record import RUNNING, SUCCEEDED, JobRecord
 from bot.services import Services
 from bot.slack.app import build_app
 from bot.slack.notifier import SlackNotifier
 from bot.slack.work import WorkPool
 from tests.conftest import free_port
+from tests.support.ec2 import create_ami
+from tests.support.instances import as_user, launched_by
 from tests.support.signing import event_body, send
 
 POLICY = """
@@ -24,8 +28,16 @@ contact: "#platform-help"
 roles:
   ops: {permissions: [launch, copy]}
 grants:
-  users: {U0OPS: [ops]}
+  users: {U0OPS: [ops], U0ELSE: [ops]}
+guardrails:
+  launch: {instance_types: ["t3.*"], regions: [us-east-1]}
 """
+
+
+@pytest.fixture(autouse=True)
+def no_default_amis(monkeypatch):
+    """moto without its hundreds of default AMIs per region (set before `aws_url` resets moto)."""
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 
 class FakeClock:
@@ -99,6 +111,17 @@ def test_opening_the_home_publishes_the_users_jobs_and_permissions(home_app, pol
     assert buttons(text)["Launch…"] == "/image launch"
     assert buttons(text)["My jobs"] == "/image jobs"
     assert pool.drain(10)
+
+
+def test_the_home_lists_the_users_running_instances_with_their_expiry(home_app, settings, policy_services, slack_api):
+    ops = Context(settings, policy_services, user_id="U0OPS", channel_id="C0OPS", transport="slack", registry=REGISTRY)
+    ami_id = create_ami(policy_services, "us-east-1", "web-base-1")
+    mine = launched_by(ops, ami_id, name="smoke", job_id="j1", ttl=8 * 3600)
+    theirs = launched_by(as_user(ops, "U0ELSE"), ami_id, name="theirs", job_id="j2", ttl=3600)
+    open_home(home_app, "U0OPS")
+    _, text = published(slack_api.wait_for("views.publish")[0])
+    assert mine in text and "*smoke*" in text and theirs not in text
+    assert "expires in 7 hours" in text or "expires in 8 hours" in text
 
 
 def test_a_user_with_no_grants_sees_only_what_they_may_do(home_app, slack_api):
