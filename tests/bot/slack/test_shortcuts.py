@@ -43,7 +43,9 @@ def test_the_shortcut_answers_the_message_ephemerally_in_its_thread(app, slack_a
 
 
 def test_a_reply_in_a_thread_is_answered_in_that_thread(app, slack_api):
-    body = shortcut_body("what is an AMI?", slack_api.response_url(), ts="1700000000.000300", thread_ts="1700000000.000200")
+    body = shortcut_body(
+        "what is an AMI?", slack_api.response_url(), ts="1700000000.000300", thread_ts="1700000000.000200"
+    )
     send(app, body)
     assert slack_api.wait_for("chat.postEphemeral")[0].body["thread_ts"] == "1700000000.000200"
 
