@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -53,10 +55,12 @@ def build_app(
     socket_mode: bool = False,
     verify_token: bool = True,
     pool: WorkPool | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> App:
     """The Bolt app for these settings and services; Slack's job messages and user groups are wired in here.
 
     Every listener acks, then leaves anything that may take time to `pool`, so acks never queue behind work.
+    `clock` tells the App Home when it last published.
     """
     registry = registry or REGISTRY
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -73,6 +77,11 @@ def build_app(
 
     def context_for(user: str, channel: str) -> Context:
         return Context(settings, services, user_id=user, channel_id=channel, transport="slack", registry=registry)
+
+    from bot.slack import home, shortcuts  # they build on this module's reply helpers
+
+    home.register(app, services, context_for, pool, clock)  # before on_action: home buttons have no response_url
+    shortcuts.register(app, context_for, pool)
 
     @app.command(PREFIX)
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
