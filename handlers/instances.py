@@ -63,7 +63,7 @@ def instances_reply(results: list[RegionResult], everyone: bool, now: datetime) 
     summary = md("{} instances in {}.", len(found), where)
     if len(results) == 1:
         summary += md(" `{} instances --region all` looks everywhere.", PREFIX)
-    summary += md(" `{} stop | start | terminate <instance-id>` acts on one.", PREFIX)
+    summary += md(" `{} stop | start | terminate {}` acts on one.", PREFIX, "<instance-id>")  # escaped: not a link
     parts.append(Footer(summary))
     if errors:
         parts.append(Footer(md("Could not look in: {}", "; ".join(f"{e.region}: {e.error}" for e in errors[:5]))))

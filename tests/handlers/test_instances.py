@@ -28,6 +28,7 @@ def test_instances_lists_only_yours_by_default(ops):
     assert "running" in text and "t3.micro" in text and ami_id in text and "us-east-1" in text
     assert "mine <b>" in text and "launched just now" in text and "no expiry" in text
     assert "<@U0OPS>" in reply.to_blocks().__repr__() and "&lt;b&gt;" in reply.text  # a mention; the name escaped
+    assert "terminate &lt;instance-id&gt;" in reply.to_blocks().__repr__()  # the footer's placeholder is not a link
 
 
 def test_all_needs_manage_and_shows_everyone_in_every_region(ops):
