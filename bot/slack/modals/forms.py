@@ -2,7 +2,8 @@
 runs (before the ack, so a bad field gets its error in place), and the command text a submission becomes.
 
 A form holds no handler logic: a submission becomes the text someone could have typed
-(`/image launch ami-… --type t3.micro --region eu-west-1 --ttl 8h --name x`), parsed and dispatched like it.
+(`/image launch ami-… --type t3.micro --region eu-west-1 --ttl 8h --name x`), parsed and dispatched like it,
+and audited with the same text as that typed command.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from bot.access.guardrails import check_copy, check_launch_region, check_launch_
 from bot.aws.images import validate_ami_id
 from bot.aws.regions import validate_region
 from bot.core.blocks import plain_text
-from bot.core.command import PREFIX
 from bot.core.durations import parse_duration
 from bot.core.errors import CommandError
 from bot.framework.context import Context
@@ -158,7 +158,8 @@ def copy_texts(values: dict[str, list[str]], source_region: str) -> list[str]:
 
 
 def _text(words: list[str]) -> str:
-    return f"{PREFIX} " + " ".join(shlex.quote(w) for w in words)
+    """As Slack hands over a typed `/image …`: the words after the command, so the audit reads the same."""
+    return " ".join(shlex.quote(w) for w in words)
 
 
 LAUNCH = Form("launch", LAUNCH_FIELDS, LAUNCH_CHECKS, lambda values, meta: [launch_text(values)])
