@@ -65,9 +65,9 @@ def register(app: App, context_for: ContextFor, pool: WorkPool) -> None:
             ack(response_type="ephemeral", **message_payload(form))
             return
         ack()
-        opened = open_view(client, command.get("trigger_id", ""), form)
-        if opened is not None:
-            ResponseUrl(response_url=meta.response_url)(response_type="ephemeral", **message_payload(opened))
+        problem = open_view(client, command.get("trigger_id", ""), form)
+        if problem is not None:
+            deliver(client, ctx, meta, problem)
 
     @app.action(OPEN_ACTION)
     def on_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:

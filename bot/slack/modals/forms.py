@@ -20,6 +20,7 @@ from bot.aws.regions import validate_region
 from bot.core.blocks import plain_text
 from bot.core.durations import parse_duration
 from bot.core.errors import CommandError
+from bot.dispatch.parse import CURLY_QUOTES
 from bot.framework.context import Context
 from bot.framework.subcommand import Subcommand
 from bot.slack.modals.choices import ttl_rules_of
@@ -158,8 +159,9 @@ def copy_texts(values: dict[str, list[str]], source_region: str) -> list[str]:
 
 
 def _text(words: list[str]) -> str:
-    """As Slack hands over a typed `/image …`: the words after the command, so the audit reads the same."""
-    return " ".join(shlex.quote(w) for w in words)
+    """As Slack hands over a typed `/image …`: the words after the command, so the audit reads the same.
+    Curly quotes become straight ones first, as the parser makes them in typed text."""
+    return " ".join(shlex.quote(w.translate(CURLY_QUOTES)) for w in words)
 
 
 LAUNCH = Form("launch", LAUNCH_FIELDS, LAUNCH_CHECKS, lambda values, meta: [launch_text(values)])

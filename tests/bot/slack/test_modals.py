@@ -290,3 +290,19 @@ def test_without_a_response_url_the_confirmation_is_posted_ephemerally_in_the_ch
     posted = slack_api.wait_for("chat.postEphemeral")[0]
     assert posted.body["channel"] == "C0OPS" and posted.body["user"] == "U0OPS"
     assert confirm_id(posted)
+
+
+def test_a_form_slack_would_not_open_is_explained_in_the_channel(bolt, slack_api):
+    slack_api.fail_next("views.open", error="expired_trigger_id")
+    open_form(bolt, slack_api)
+    told = slack_api.wait_for("response_url")[0]
+    assert "Slack did not open the form (expired_trigger_id)" in told.body["text"]
+    assert told.body["response_type"] == "ephemeral"
+
+
+def test_a_name_with_quotes_and_spaces_reaches_the_launch_as_typed(ops, bolt, slack_api):
+    ami = create_ami(ops.services, "us-east-1", "web-base-1")
+    _, call = open_form(bolt, slack_api)
+    assert submit(bolt, view_of(call.body["view"], launch_state(ami, name="Ann\u2019s smoke test"))) == {}
+    offer = slack_api.wait_for("response_url")[0]
+    assert confirm_id(offer) and "Ann's smoke test" in offer.body["text"]  # curly quote made straight, as typed
