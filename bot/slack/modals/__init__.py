@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
-from bot.aws.images import looks_like_ami_id
+from bot.aws.images import Image, looks_like_ami_id
 from bot.aws.regions import known_regions
 from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
@@ -40,7 +40,17 @@ from bot.slack.modals.choices import (
     ttl_choices,
     ttl_rules_of,
 )
-from bot.slack.modals.forms import AMI_SELECT, FORMS, LAUNCH_FORM, Metadata, field_errors, field_message, state_values
+from bot.slack.modals.forms import (
+    AMI_SELECT,
+    COPY,
+    FORMS,
+    LAUNCH,
+    LAUNCH_FORM,
+    Metadata,
+    field_errors,
+    field_message,
+    state_values,
+)
 from bot.slack.modals.views import ami_options, copy_view, launch_view
 from bot.slack.replies import message_payload, restarted, settle
 from bot.slack.work import WorkPool
@@ -49,7 +59,8 @@ from handlers.shared.ami import OPEN_COPY, OPEN_LAUNCH
 log = logging.getLogger(__name__)
 
 ContextFor = Callable[[str, str], Context]
-OPENED_BY = {"launch": "launch", "ami copy": "ami copy", OPEN_LAUNCH: "launch", OPEN_COPY: "ami copy"}
+OPENED_BY = {OPEN_LAUNCH: LAUNCH.command, OPEN_COPY: COPY.command}  # button action_id -> the form's command
+FORM_COMMANDS = {form.command for form in FORMS.values()}
 OPEN_ACTION = re.compile(rf"^(?:{re.escape(OPEN_LAUNCH)}|{re.escape(OPEN_COPY)})$")
 
 
@@ -113,7 +124,7 @@ def form_command(text: str) -> str | None:
     """`launch` or `ami copy` when typed with nothing else (a form opens), else None (the command runs)."""
     words = " ".join(clean(text).lower().split())
     words = words.removeprefix(f"{PREFIX} ")
-    return words if words in ("launch", "ami copy") else None
+    return words if words in FORM_COMMANDS else None
 
 
 def form_view(ctx: Context, command: str, meta: Metadata, ami: str = "") -> View | Reply:
@@ -151,12 +162,12 @@ def open_view(client: WebClient, trigger_id: str, view: View) -> Reply | None:
     return None
 
 
-def ami_choices(ctx: Context, view: dict[str, Any], meta: Metadata, query: str) -> list[Any]:
+def ami_choices(ctx: Context, view: dict[str, Any], meta: Metadata, query: str) -> list[Image]:
     """The AMIs the form may offer: for launch, in the region chosen (when allowed); for copy, in the source."""
     if view.get("callback_id") == LAUNCH_FORM:
         if not ctx.may(Permission.LAUNCH):
             return []
-        chosen = state_values(view, {"region": FORMS[LAUNCH_FORM].fields["region"]}).get("region", [])
+        chosen = state_values(view, {"region": LAUNCH.fields["region"]}).get("region", [])
         region = next(iter(chosen), "") or meta.region or ctx.settings.aws_region
         return launchable_images(ctx, region, query)
     if not ctx.may(Permission.COPY):
