@@ -17,7 +17,7 @@ from bot.core.text import echo
 from bot.framework.context import Context
 from bot.framework.options import Text as TextOption
 from bot.framework.subcommand import subcommand
-from handlers.shared.ami import deprecation_text, image_json, is_id_target, state_text, tags_text
+from handlers.shared.ami import deprecation_text, form_buttons, image_json, is_id_target, state_text, tags_text
 from handlers.shared.regions import region_or_all, regions_for
 
 MAX_LISTED = 20
@@ -44,7 +44,7 @@ def ami_status(ctx: Context, cmd: Command) -> Reply:
     if not images:
         _raise_not_found(target, by_id, regions, errors)
     newest = images[0]
-    parts = status_parts(newest, last_launched(ctx.services.aws, newest))
+    parts = status_parts(newest, last_launched(ctx.services.aws, newest)) + form_buttons(ctx, newest)
     if len(images) > 1:
         parts += matches_parts(images)
     parts += _error_footer(errors)

@@ -20,13 +20,22 @@ def matches(value: str, patterns: tuple[str, ...]) -> bool:
 
 
 def check_launch(policy: Policy, instance_type: str, region: str) -> None:
-    rules = policy.guardrails.launch
-    if not matches(instance_type, rules.instance_types):
-        allowed = ", ".join(f"`{t}`" for t in rules.instance_types) or "none (ask for guardrails.launch)"
+    check_launch_type(policy, instance_type)
+    check_launch_region(policy, region)
+
+
+def check_launch_type(policy: Policy, instance_type: str) -> None:
+    allowed_types = policy.guardrails.launch.instance_types
+    if not matches(instance_type, allowed_types):
+        allowed = ", ".join(f"`{t}`" for t in allowed_types) or "none (ask for guardrails.launch)"
         raise CommandError(f"Instance type `{echo(instance_type)}` is not allowed. Allowed: {allowed}.")
-    if not matches(region, rules.regions):
-        allowed = ", ".join(f"`{r}`" for r in rules.regions) or "none (ask for guardrails.launch)"
-        raise CommandError(f"Launching in `{region}` is not allowed. Allowed regions: {allowed}.")
+
+
+def check_launch_region(policy: Policy, region: str) -> None:
+    allowed_regions = policy.guardrails.launch.regions
+    if not matches(region, allowed_regions):
+        allowed = ", ".join(f"`{r}`" for r in allowed_regions) or "none (ask for guardrails.launch)"
+        raise CommandError(f"Launching in `{echo(region)}` is not allowed. Allowed regions: {allowed}.")
 
 
 def check_copy(policy: Policy, region: str) -> None:

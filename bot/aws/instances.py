@@ -26,6 +26,20 @@ def validate_instance_type(value: str) -> str:
     return name
 
 
+# The types a form offers when the policy allows a pattern (`t3.*`): common families in every size people pick.
+COMMON_FAMILIES = ("t3", "t3a", "t4g", "m6i", "m7i", "m7g", "c6i", "c7i", "c7g", "r6i", "r7g")
+COMMON_SIZES = ("nano", "micro", "small", "medium", "large", "xlarge", "2xlarge", "4xlarge", "8xlarge")
+
+
+def instance_type_candidates(patterns: tuple[str, ...]) -> list[str]:
+    """Concrete instance types to offer for these patterns: the literal ones, and every common size of each
+    family a pattern names (`m5.*` -> `m5.large`…) or of the common families (`*.large`); not yet filtered."""
+    families = [p.split(".", 1)[0] for p in patterns if "." in p and not any(c in p.split(".", 1)[0] for c in "*?[")]
+    literal = [p for p in patterns if INSTANCE_TYPE.fullmatch(p)]
+    sized = [f"{family}.{size}" for family in dict.fromkeys((*families, *COMMON_FAMILIES)) for size in COMMON_SIZES]
+    return list(dict.fromkeys((*literal, *sized)))
+
+
 # every resource RunInstances creates carries the tags (the IAM policy's condition applies to each)
 LAUNCH_TAGGED = ("instance", "volume", "network-interface")
 

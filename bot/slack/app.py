@@ -29,9 +29,11 @@ from bot.dispatch.run import execute
 from bot.framework.context import Context
 from bot.framework.subcommand import Registry
 from bot.services import Services
+from bot.slack import modals
 from bot.slack.client import web_client
 from bot.slack.groups import SlackGroups
 from bot.slack.notifier import SlackNotifier
+from bot.slack.replies import message_payload, restarted, settle
 from bot.slack.work import WorkPool
 
 log = logging.getLogger(__name__)
@@ -40,11 +42,6 @@ MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 EVENT_KEY = "imagebot:event:{0}"  # an event already answered (Slack redelivers with X-Slack-Retry-Num)
 EVENT_TTL = 3600
 ACTION = re.compile(r"^imagebot\.")
-
-
-def message_payload(reply: Reply) -> dict[str, Any]:
-    """Arguments for ack(), respond() or say(): the same Reply in every Slack path."""
-    return {"text": reply.text, "blocks": reply.to_blocks()}
 
 
 def build_app(
@@ -77,6 +74,8 @@ def build_app(
 
     def context_for(user: str, channel: str) -> Context:
         return Context(settings, services, user_id=user, channel_id=channel, transport="slack", registry=registry)
+
+    modals.register(app, context_for, pool)  # before the /image and button listeners: Bolt runs the first that matches
 
     from bot.slack import home, shortcuts  # they build on this module's reply helpers
 
@@ -162,11 +161,6 @@ def first_delivery(services: Services, body: dict[str, Any]) -> bool:
         return True
 
 
-def restarted(what: str) -> Reply:
-    """What a person is told when the bot stops before it could answer them."""
-    return Reply.error(f"The bot was restarted before it finished `{what}`; nothing was changed. Please try again.")
-
-
 def respond_to_click(ctx: Context, action: dict[str, Any], registry: Registry, respond: Respond) -> None:
     """A button click, after its ack: Confirm/Cancel resolve a proposal; the others run their command."""
     if action.get("action_id") in (confirm.CONFIRM_ACTION, confirm.CANCEL_ACTION):
@@ -187,11 +181,6 @@ def answer(ctx: Context, text: str) -> Reply:
     if not text or text.lower() in ("help", "?"):
         return execute(ctx, Command(name="help"))
     return execute(ctx, Command(name="ask", args=(text,), text=f"{PREFIX} ask {text}"))
-
-
-def settle(ctx: Context, reply: Reply, cmd: Command) -> Reply:
-    """A costly action's proposal becomes Confirm/Cancel buttons; any other reply stays as it is."""
-    return confirm.offer(ctx, reply, cmd.text or f"{PREFIX} {cmd.name}") if reply.proposal else reply
 
 
 def run_action(ctx: Context, action: dict[str, Any], registry: Registry) -> tuple[Reply, str, bool]:

@@ -10,10 +10,14 @@ from bot.aws.images import Image, describe_image, find_by_name, validate_ami_id
 from bot.aws.regions import enabled_regions, fan_out
 from bot.core.errors import CommandError
 from bot.core.formatting import when_text
+from bot.core.parts import Button, Buttons, Part
+from bot.core.permissions import Permission
 from bot.core.text import echo
 from bot.framework.context import Context
 
 STATE_ICON = {"available": ":white_check_mark:", "pending": ":hourglass_flowing_sand:", "failed": ":x:"}
+OPEN_LAUNCH = "imagebot.open.launch"  # buttons that open the launch and copy forms (bot.slack.modals)
+OPEN_COPY = "imagebot.open.copy"
 POLL_SECONDS = 10.0  # between describe calls while a job waits; `poll` in the job args overrides it
 
 
@@ -103,3 +107,11 @@ def elsewhere_hint(ctx: Context, look: Callable[[str], list[Image]], asked: str,
         tries = " or ".join(f"`{option} {r}`" for r in hits[:3])
         return f"It is in {', '.join(f'`{r}`' for r in hits[:3])}: add {tries}."
     return f"It is not in any other enabled region either: {nowhere}."
+
+
+def form_buttons(ctx: Context, image: Image) -> list[Part]:
+    """ "Launch…" and "Copy…" for an available AMI, each only for someone who may; they open a form in Slack."""
+    value = f"{image.id} {image.region}"
+    offered = ((Permission.LAUNCH, "Launch…", OPEN_LAUNCH), (Permission.COPY, "Copy…", OPEN_COPY))
+    buttons = tuple(Button(label, action, value=value) for need, label, action in offered if ctx.may(need))
+    return [Buttons(buttons)] if buttons and image.state == "available" else []

@@ -91,6 +91,11 @@ def action_body(action_id: str, value: str, response_url: str, user: str = "U0US
     return urlencode({"payload": json.dumps(payload)})
 
 
+def payload_body(payload: dict[str, Any]) -> str:
+    """An interactivity request (view_submission, block_suggestion...): the JSON `payload` field of a form."""
+    return urlencode({"payload": json.dumps(payload)})
+
+
 def send(
     app: App,
     body: str,
