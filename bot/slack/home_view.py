@@ -18,6 +18,7 @@ from bot.core.reply import Reply
 from bot.dispatch.parse import parse
 from bot.dispatch.run import execute
 from bot.framework.context import Context
+from handlers.shared.ami import OPEN_LAUNCH
 
 RUN_ACTION = "imagebot.run"  # the button every reply uses: its value is a command dispatch parses
 RECENT_JOBS = 5
@@ -62,7 +63,7 @@ def command_buttons(ctx: Context) -> list[Button]:
     ]
     if may_launch(ctx):
         buttons.append(Button("My instances", RUN_ACTION, f"{PREFIX} instances"))
-        buttons.append(Button("Launch…", RUN_ACTION, f"{PREFIX} launch", style="primary"))
+        buttons.append(Button("Launch…", OPEN_LAUNCH, "", style="primary"))  # opens the launch form (bot.slack.modals)
     return buttons
 
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_bolt.context.respond import Respond as ResponseUrl
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -81,7 +81,7 @@ def register(app: App, context_for: ContextFor, pool: WorkPool) -> None:
             deliver(client, ctx, meta, problem)
 
     @app.action(OPEN_ACTION)
-    def on_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    def on_open(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
         ack()
         ctx = context_for(body.get("user", {}).get("id", ""), (body.get("channel") or {}).get("id", ""))
         ami, _, region = clean(action.get("value") or "").partition(" ")
@@ -89,8 +89,8 @@ def register(app: App, context_for: ContextFor, pool: WorkPool) -> None:
         meta = Metadata(channel=ctx.channel_id, response_url=body.get("response_url", ""), region=region)
         form = form_view(ctx, OPENED_BY[action["action_id"]], meta, ami if looks_like_ami_id(ami) else "")
         problem = form if isinstance(form, Reply) else open_view(client, body.get("trigger_id", ""), form)
-        if problem is not None:
-            respond(response_type="ephemeral", replace_original=False, **message_payload(problem))
+        if problem is not None:  # a click on the App Home has no response_url: deliver() answers in the DM
+            deliver(client, ctx, meta, problem)
 
     @app.options(AMI_SELECT)
     def on_ami_options(ack: Ack, body: dict[str, Any]) -> None:

@@ -92,7 +92,12 @@ def published(call):
 
 def buttons(view_json):
     blocks = json.loads(view_json)["blocks"]
-    return {e["text"]["text"]: e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"]}
+    return {
+        e["text"]["text"]: e.get("value") or e["action_id"]
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
 
 
 def test_opening_the_home_publishes_the_users_jobs_and_permissions(home_app, policy_services, slack_api, pool):
@@ -108,7 +113,7 @@ def test_opening_the_home_publishes_the_users_jobs_and_permissions(home_app, pol
     assert "`7f3a`" in text and "running" in text and "`9b2c`" in text and "succeeded" in text
     assert "0e1d" not in text  # only the user's own jobs
     assert "Instances you launched through imagebot" in text and "No live instances" in text
-    assert buttons(text)["Launch…"] == "/image launch"
+    assert buttons(text)["Launch…"] == "imagebot.open.launch"  # the launch form (bot.slack.modals)
     assert buttons(text)["My jobs"] == "/image jobs"
     assert pool.drain(10)
 
@@ -190,7 +195,7 @@ def test_the_home_still_publishes_when_aws_does_not_answer(redis_url, slack_api,
     assert "Your instances" in text and f"The AWS endpoint `{dead}` does not answer" in text
 
 
-def home_click(value, user="U0OPS", dm="D0HOME"):
+def home_click(value, user="U0OPS", dm="D0HOME", action_id="imagebot.run"):
     payload = {
         "type": "block_actions",
         "team": {"id": "T0TEST"},
@@ -199,7 +204,7 @@ def home_click(value, user="U0OPS", dm="D0HOME"):
         "trigger_id": "1.2.3",
         "container": {"type": "view", "view_id": "V0HOME"},
         "view": {"id": "V0HOME", "type": "home", "private_metadata": dm, "blocks": []},
-        "actions": [{"type": "button", "action_id": "imagebot.run", "value": value, "action_ts": str(time.time())}],
+        "actions": [{"type": "button", "action_id": action_id, "value": value, "action_ts": str(time.time())}],
     }
     return urlencode({"payload": json.dumps(payload)})
 
@@ -211,3 +216,11 @@ def test_a_home_button_answers_in_the_users_dm(home_app, policy_services, slack_
     assert call.body["channel"] == "D0HOME"
     assert "Your recent jobs" in call.body["text"] and "7f3a" in call.body["text"]
     assert slack_api.calls_to("response_url") == []
+
+
+def test_the_homes_launch_button_opens_the_launch_form(home_app, slack_api):
+    assert send(home_app, home_click("", action_id="imagebot.open.launch")).status == 200
+    [call] = slack_api.wait_for("views.open")
+    view = json.loads(call.body["view"]) if isinstance(call.body["view"], str) else call.body["view"]
+    assert call.body["trigger_id"] == "1.2.3" and view["type"] == "modal"
+    assert "launch" in json.dumps(view).lower()
