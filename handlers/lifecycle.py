@@ -143,7 +143,7 @@ def propose(ctx: Context, cmd: Command, action: str) -> Reply:
 
 
 def _by(value: str) -> str:
-    seconds = parse_duration(value, "by")
+    seconds = parse_duration(value, "by", "extend <instance-id>")
     if seconds <= 0:
         raise CommandError(f"`--by` must be longer than 0, like `{PREFIX} extend i-0abcdef1234567890 --by 8h`.")
     return duration_text(seconds)
@@ -162,7 +162,7 @@ def extend(ctx: Context, cmd: Command) -> Reply:
     """Move an instance's expiry later (`--by 8h`), up to the longest the policy lets you keep it."""
     instance_id = validate_instance_id(cmd.args[0])
     region = cmd.option("region") or ctx.settings.aws_region
-    by = parse_duration(cmd.option("by") or EXTEND_BY, "by")
+    by = parse_duration(cmd.option("by") or EXTEND_BY)  # already checked by the option
     instance = find_instance(ctx, region, instance_id)
     allowed(ctx, instance, "extend")
     current = instance.expires
