@@ -7,9 +7,11 @@ from typing import Any
 
 from bot.aws.images import Image, describe_image, find_by_name, last_launched, newest_first, validate_ami_id
 from bot.aws.regions import RegionResult, fan_out
+from bot.aws.usage import region_usage
 from bot.core.command import PREFIX, Command
 from bot.core.errors import CommandError
 from bot.core.formatting import when_text
+from bot.core.markup import Mrkdwn, md
 from bot.core.needs import Need
 from bot.core.parts import Fields, Footer, Header, Part, Text
 from bot.core.reply import Reply
@@ -17,7 +19,15 @@ from bot.core.text import echo
 from bot.framework.context import Context
 from bot.framework.options import Text as TextOption
 from bot.framework.subcommand import subcommand
-from handlers.shared.ami import deprecation_text, form_buttons, image_json, is_id_target, state_text, tags_text
+from handlers.shared.ami import (
+    deprecation_text,
+    form_buttons,
+    image_json,
+    is_id_target,
+    state_text,
+    tags_text,
+    usage_line,
+)
 from handlers.shared.regions import region_or_all, regions_for
 
 MAX_LISTED = 20
@@ -44,7 +54,8 @@ def ami_status(ctx: Context, cmd: Command) -> Reply:
     if not images:
         _raise_not_found(target, by_id, regions, errors)
     newest = images[0]
-    parts = status_parts(newest, last_launched(ctx.services.aws, newest)) + form_buttons(ctx, newest)
+    parts = status_parts(newest, last_launched(ctx.services.aws, newest), usage=usage_summary(ctx, newest))
+    parts += form_buttons(ctx, newest)
     if len(images) > 1:
         parts += matches_parts(images)
     parts += _error_footer(errors)
@@ -80,8 +91,19 @@ def _raise_not_found(target: str, by_id: bool, regions: list[str], errors: list[
     raise CommandError(f"{what} {found} {where}: it does not exist or was deregistered{failed}. {tip}")
 
 
-def status_parts(image: Image, launched: datetime | None, now: datetime | None = None) -> list[Part]:
-    """The at-a-glance view of one AMI."""
+def usage_summary(ctx: Context, image: Image) -> Mrkdwn:
+    """One line: what uses the AMI in its own region; a failed look-up says so and the status still answers."""
+    try:
+        usage = region_usage(ctx.services.aws, image.region, [image.id])
+    except CommandError as exc:
+        return md("Usage in `{}` could not be looked up ({}).", image.region, exc.message)
+    return usage_line(usage)
+
+
+def status_parts(
+    image: Image, launched: datetime | None, now: datetime | None = None, usage: Mrkdwn | None = None
+) -> list[Part]:
+    """The at-a-glance view of one AMI (with `usage`, the one-line summary of what uses it)."""
     now = now or datetime.now(UTC)
     d = image.data
     pairs = [
@@ -104,7 +126,8 @@ def status_parts(image: Image, launched: datetime | None, now: datetime | None =
     parts.append(Text("*Block devices*\n" + devices_text(d.get("BlockDeviceMappings") or [])))
     parts.append(Text("*Tags*\n" + tags_text(image.tags)))
     parts.append(Footer(f"Copies in other regions: `{PREFIX} ami copies {image.id} --region {image.region}`"))
-    parts.append(Footer(f"What still uses it: `{PREFIX} ami usage {image.id} --region {image.region}`"))
+    details = md("Details: `{} ami usage {} --region {}`", PREFIX, image.id, image.region)
+    parts.append(Footer(usage + Mrkdwn(" ") + details if usage else md("What still uses it: {}", details)))
     return parts
 
 

@@ -11,6 +11,7 @@ from bot.aws.images import Image, describe_image, find_by_name, validate_ami_id
 from bot.aws.regions import RegionResult, fan_out
 from bot.aws.usage import RegionUsage, region_usage
 from bot.core.command import PREFIX, Command
+from bot.core.durations import duration_text
 from bot.core.errors import CommandError
 from bot.core.formatting import when_text
 from bot.core.markup import Mrkdwn, md
@@ -21,7 +22,7 @@ from bot.core.text import echo
 from bot.framework.context import Context
 from bot.framework.options import Text as TextOption
 from bot.framework.subcommand import subcommand
-from handlers.shared.ami import is_id_target
+from handlers.shared.ami import is_id_target, plural
 from handlers.shared.instances import state_text
 from handlers.shared.regions import region_or_all, regions_for
 
@@ -59,7 +60,8 @@ def ami_usage(ctx: Context, cmd: Command) -> Reply:
             f"No AMI you own is named `{echo(target)}` in {where}. Give its id, or add `--region all` to look "
             "in every enabled region."
         )
-    return usage_reply(target, results, time.monotonic() - started, datetime.now(UTC))
+    max_age = ctx.services.policy.guardrails.ami.max_age
+    return usage_reply(target, results, time.monotonic() - started, datetime.now(UTC), max_age)
 
 
 def look_up(ctx: Context, target: str, by_id: bool, regions: list[str]) -> list[RegionResult]:
@@ -80,8 +82,8 @@ def look_up(ctx: Context, target: str, by_id: bool, regions: list[str]) -> list[
     return fan_out(clients, regions, one)
 
 
-def usage_reply(target: str, results: list[RegionResult], seconds: float, now: datetime) -> Reply:
-    """Deprecation first, then the counts, then the details region by region."""
+def usage_reply(target: str, results: list[RegionResult], seconds: float, now: datetime, max_age: int = 0) -> Reply:
+    """Deprecation and age (older than the policy's `guardrails.ami.max_age`) first, then the counts, then details."""
     found: list[Found] = [r.value for r in results if r.value]
     images = [i for f in found for i in f.images]
     used = [f.usage for f in found if not f.usage.empty]
@@ -91,6 +93,7 @@ def usage_reply(target: str, results: list[RegionResult], seconds: float, now: d
         for i in images
         if i.deprecated(now)
     ]
+    parts += [Text(text) for i in images if (text := age_warning(i, now, max_age))]
     if not images:
         parts.append(
             Text(
@@ -110,6 +113,21 @@ def usage_reply(target: str, results: list[RegionResult], seconds: float, now: d
     return Reply(parts=parts, data=usage_json(images, used, errors))
 
 
+def age_warning(image: Image, now: datetime, max_age: int) -> Mrkdwn | None:
+    """`:warning: … is 200 days old, older than the policy's 180d`, or None (young enough, no limit, no date)."""
+    created = image.created
+    if not max_age or created is None or (now - created).total_seconds() <= max_age:
+        return None
+    return md(
+        ":warning: `{}` in `{}` is {} days old (created {}), older than the policy's {} (`guardrails.ami.max_age`).",
+        image.id,
+        image.region,
+        (now - created).days,
+        created.strftime("%Y-%m-%d"),
+        duration_text(max_age),
+    )
+
+
 def counts_text(target: str, used: list[RegionUsage], regions: int) -> Mrkdwn:
     if not used:
         where = "this region" if regions == 1 else f"{regions} regions"
@@ -121,20 +139,16 @@ def counts_text(target: str, used: list[RegionUsage], regions: int) -> Mrkdwn:
     return md(
         "*{} {}* ({} running, {} other) · *{} launch template {}* · *{} Auto Scaling {}* · in {} of {} regions",
         len(instances),
-        _plural(len(instances), "instance"),
+        plural(len(instances), "instance"),
         running,
         len(instances) - running,
         templates,
-        _plural(templates, "version"),
+        plural(templates, "version"),
         groups,
-        _plural(groups, "group"),
+        plural(groups, "group"),
         len(used),
         regions,
     )
-
-
-def _plural(n: int, word: str) -> str:
-    return word if n == 1 else f"{word}s"
 
 
 def region_text(usage: RegionUsage, now: datetime) -> Mrkdwn:

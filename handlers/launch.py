@@ -26,7 +26,7 @@ from bot.aws.instances import (
     run_instance,
     validate_instance_type,
 )
-from bot.aws.lifecycle import EXPIRES_TAG
+from bot.aws.lifecycle import EXPIRES_TAG, expiry_value
 from bot.aws.regions import validate_region
 from bot.core.command import PREFIX, Command
 from bot.core.durations import duration_text, parse_duration
@@ -137,8 +137,7 @@ def launch_tags(policy: Policy, user_id: str, job_id: str, name: str, ttl: int =
     """The instance's tags; with a ttl (seconds), `imagebot:expires-at` in ISO UTC from now."""
     tags = {**required_tags(policy, user_id, job_id), "Name": name}
     if ttl:
-        expires = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=ttl)
-        tags[EXPIRES_TAG] = expires.isoformat().replace("+00:00", "Z")
+        tags[EXPIRES_TAG] = expiry_value(datetime.now(UTC) + timedelta(seconds=ttl))
     return tags
 
 

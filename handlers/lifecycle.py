@@ -1,38 +1,61 @@
-"""`/image stop | start | terminate <instance-id>`: confirmed jobs on instances the bot launched (kinds here too).
+"""`/image stop | start | terminate | extend <instance-id>` on instances the bot launched (job kinds here too).
 
-Who may: the person who launched the instance through the bot (starting it
-again also needs `launch`), or anyone with `manage`; an instance the bot did
-not launch only an admin. Starting counts as a launch for the guardrails and
-the daily quota.
+Stop, start and terminate are confirmed jobs. Who may: the person who
+launched the instance through the bot (starting or extending it also needs
+`launch`), or anyone with `manage`; an instance the bot did not launch only
+an admin. Starting counts as a launch for the guardrails, the
+daily quota and the expiry (it gets the starter's default ttl from now, when
+that is later than its expiry was). `extend` moves the expiry at once: `--by`
+after the later of the expiry and now, at most the caller's ttl `max` after
+the instance's launch time as EC2 reports it (a start counts as a launch).
+The expiry sweep's [Extend by 8h] button runs it.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.access.decisions import PermissionDenied
-from bot.access.guardrails import check_launch, check_launch_quota, consume_launch
-from bot.aws.lifecycle import ACTIONS, Instance, change_state, get_instance, validate_instance_id, volume_sizes
+from bot.access.guardrails import check_extend, check_launch, check_launch_quota, consume_launch, ttl_rules
+from bot.aws.lifecycle import (
+    ACTIONS,
+    Instance,
+    change_state,
+    get_instance,
+    set_expiry,
+    validate_instance_id,
+    volume_sizes,
+)
 from bot.aws.regions import validate_region
 from bot.core.command import PREFIX, Command
+from bot.core.durations import duration_text, parse_duration
 from bot.core.errors import CommandError
 from bot.core.markup import Mrkdwn, md, mention
 from bot.core.needs import Need
+from bot.core.parts import Text
 from bot.core.permissions import Permission
 from bot.core.proposal import Proposal
 from bot.core.reply import Reply
 from bot.framework.context import Context
 from bot.framework.job_kind import job_kind
-from bot.framework.options import Text
+from bot.framework.options import Text as TextOption
 from bot.framework.starting import proposal_reply
 from bot.framework.subcommand import subcommand
 from bot.jobs.progress import Progress
 from bot.jobs.record import JobResult
 from bot.jobs.store import store_errors
 from handlers.shared.ami import POLL_SECONDS
-from handlers.shared.instances import age_text, expiry_text, find_instance, owner_text, state_text
+from handlers.shared.instances import (
+    EXTEND_BY,
+    age_text,
+    expires_text,
+    expiry_text,
+    find_instance,
+    owner_text,
+    state_text,
+)
 
 # the states an action can start from, and what it warns about
 FROM_STATES = {
@@ -42,11 +65,13 @@ FROM_STATES = {
 }
 WARNINGS = {
     "stop": "A stopped instance is not billed for compute, but its EBS volumes still are; instance-store data is lost.",
-    "start": "This starts an EC2 instance again, billed by the hour until someone stops or terminates it.",
+    "start": "This starts an EC2 instance again, billed by the hour until someone stops or terminates it "
+    "(or it expires: a start gives it your default ttl from now).",
     "terminate": "Terminating cannot be undone: the instance and the volumes marked *deleted* are gone for good.",
 }
 DOING = {"stop": "stopping", "start": "starting", "terminate": "terminating"}
-OPTIONS = {"region": Text(convert=validate_region)}
+COSTS_MONEY = ("start", "extend")  # the owner needs `launch` for these, as for a launch
+OPTIONS = {"region": TextOption(convert=validate_region)}
 
 
 def _spec(action: str) -> dict[str, Any]:
@@ -117,6 +142,43 @@ def propose(ctx: Context, cmd: Command, action: str) -> Reply:
     )
 
 
+def _by(value: str) -> str:
+    seconds = parse_duration(value, "by", "extend <instance-id>")
+    if seconds <= 0:
+        raise CommandError(f"`--by` must be longer than 0, like `{PREFIX} extend i-0abcdef1234567890 --by 8h`.")
+    return duration_text(seconds)
+
+
+@subcommand(
+    "extend",
+    example=f"{PREFIX} extend i-0abcdef1234567890 --by 8h",
+    forms=("<instance-id>",),
+    options={"by": TextOption(default=EXTEND_BY, convert=_by), "region": TextOption(convert=validate_region)},
+    slow=True,
+    validate=lambda cmd: validate_instance_id(cmd.args[0]),
+    needs=(Need.AWS,),
+)
+def extend(ctx: Context, cmd: Command) -> Reply:
+    """Move an instance's expiry later (`--by 8h`), up to the longest the policy lets you keep it."""
+    instance_id = validate_instance_id(cmd.args[0])
+    region = cmd.option("region") or ctx.settings.aws_region
+    by = parse_duration(cmd.option("by") or EXTEND_BY)  # already checked by the option
+    instance = find_instance(ctx, region, instance_id)
+    allowed(ctx, instance, "extend")
+    current = instance.expires
+    if current is None:
+        raise CommandError(f"`{instance_id}` has no expiry (`imagebot:expires-at`), so there is nothing to extend.")
+    if instance.state in ("shutting-down", "terminated"):
+        raise CommandError(f"`{instance_id}` is {instance.state}; there is nothing left to extend.")
+    now = datetime.now(UTC)
+    rules = ttl_rules(ctx.services.policy, ctx.services.access.roles(ctx.user_id, ctx.channel_id))
+    new = check_extend(rules, instance.launched, current, by, now)
+    set_expiry(ctx.services.aws, region, instance_id, new)
+    was = current.strftime("%Y-%m-%d %H:%M UTC")
+    text = md(":white_check_mark: `{}` now {} (it was {}).", instance_id, expires_text(new, now), was)
+    return Reply(parts=[Text(text)], data={"instance": instance_id, "region": region, "expires": new.isoformat()})
+
+
 def allowed(ctx: Context, instance: Instance, action: str) -> Permission:
     """The permission that lets this caller act (checked again at confirmation), or a refusal saying who may."""
     if instance.owner is None:
@@ -126,7 +188,7 @@ def allowed(ctx: Context, instance: Instance, action: str) -> Permission:
             f"`{instance.id}` was not launched through imagebot, so only an admin can {action} it from here."
         )
     if instance.owner == ctx.user_id:
-        if action != "start":
+        if action not in COSTS_MONEY:
             return Permission.READ  # your own instance: stopping or terminating it only saves money
         if ctx.may(Permission.LAUNCH):
             return Permission.LAUNCH
@@ -211,9 +273,23 @@ def _act(ctx: Context, progress: Progress, region: str, instance_id: str, action
     if action == "start":  # the policy may have changed since the confirmation
         check_launch(ctx.services.policy, instance.type, region)
         consume_launch(ctx.services.redis, ctx.services.policy, ctx.user_id)
+        renew_expiry(ctx, instance)
     progress.update(0.1, f"asking EC2 to {action} {instance_id} in {region}")
     change_state(ctx.services.aws, region, instance_id, action)
     return instance
+
+
+def renew_expiry(ctx: Context, instance: Instance) -> None:
+    """A start is a launch: the expiry moves to the starter's default ttl from now, if that is later than it was.
+
+    An instance with no expiry gets one unless the starter may launch with none (ttl max 0).
+    """
+    rules = ttl_rules(ctx.services.policy, ctx.services.access.roles(ctx.user_id, ctx.channel_id))
+    if not rules.default or (instance.expires is None and not rules.max):
+        return
+    fresh = datetime.now(UTC) + timedelta(seconds=rules.default)
+    if instance.expires is None or instance.expires < fresh:
+        set_expiry(ctx.services.aws, instance.region, instance.id, fresh)
 
 
 def _wait(ctx: Context, progress: Progress, instance: Instance, action: str, poll: float) -> Instance:

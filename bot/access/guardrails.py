@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import redis
 
@@ -79,6 +79,37 @@ def check_ttl(rules: TtlRules, asked: int | None) -> int:
             f"`--ttl {duration_text(seconds)}` is longer than you may launch for: at most `--ttl {longest}`."
         )
     return seconds
+
+
+def expiry_action(policy: Policy) -> str:
+    """What the sweep does to an instance at its expiry: `stop` (the default) or `terminate`."""
+    return policy.guardrails.launch.ttl.on_expiry or "stop"
+
+
+def check_extend(rules: TtlRules, launched: datetime | None, current: datetime, by: int, now: datetime) -> datetime:
+    """The new expiry: `by` seconds after the later of `current` and `now`, at most `rules.max` after launch.
+
+    The maximum is counted from the instance's launch time as EC2 reports it (a start counts as a launch);
+    `max: 0` has no limit. Refused past it, saying how much may still be added.
+    """
+    wanted = max(current, now) + timedelta(seconds=by)
+    if not rules.max:
+        return wanted
+    latest = (launched or now) + timedelta(seconds=rules.max)
+    if wanted <= latest:
+        return wanted
+    room = int((latest - max(current, now)).total_seconds()) // 60 * 60
+    stamp = latest.strftime("%Y-%m-%d %H:%M UTC")
+    longest = duration_text(rules.max)
+    if room < 60:
+        raise CommandError(
+            f"It already runs as long as you may keep it: at most {longest} after launch ({stamp}). "
+            "Launch a new instance when you need more time."
+        )
+    raise CommandError(
+        f"`--by {duration_text(by)}` goes past the longest you may keep it ({longest} after launch, {stamp}). "
+        f"At most `--by {duration_text(room)}`."
+    )
 
 
 def _quota_key(kind: str, user_id: str) -> str:

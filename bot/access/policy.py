@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -34,6 +34,8 @@ class TtlRules(_Strict):
 
     default: Duration = 8 * 3600
     max: Duration = 7 * 86400
+    # what the expiry sweep does at expiry; only under guardrails.launch.ttl (None there means "stop")
+    on_expiry: Literal["stop", "terminate"] | None = None
 
     @model_validator(mode="after")
     def _default_within_max(self) -> TtlRules:
@@ -45,6 +47,13 @@ class TtlRules(_Strict):
 class Role(_Strict):
     permissions: tuple[Permission, ...]
     ttl: TtlRules | None = None  # this role's own launch ttl rules (the most generous of a user's roles wins)
+
+    @field_validator("ttl")
+    @classmethod
+    def _no_own_expiry_action(cls, value: TtlRules | None) -> TtlRules | None:
+        if value is not None and value.on_expiry is not None:
+            raise ValueError("on_expiry is set once, under guardrails.launch.ttl, not per role")
+        return value
 
 
 class Grants(_Strict):
@@ -77,10 +86,15 @@ class CopyRules(_Strict):
     regions: tuple[str, ...] = ()
 
 
+class AmiRules(_Strict):
+    max_age: Duration = 0  # `ami usage` warns about an AMI older than this (`180d`); 0: never
+
+
 class Guardrails(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     launch: LaunchRules = Field(default_factory=LaunchRules)
+    ami: AmiRules = Field(default_factory=AmiRules)
     pull: PullRules = Field(default_factory=PullRules)
     copy_: CopyRules = Field(default_factory=CopyRules, alias="copy")
 

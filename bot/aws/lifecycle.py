@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.aws.clients import AwsClients
@@ -93,6 +93,30 @@ class Instance:
                     (str(mapping.get("DeviceName", "?")), str(ebs["VolumeId"]), bool(ebs.get("DeleteOnTermination")))
                 )
         return out
+
+
+def expiry_value(when: datetime) -> str:
+    """The `imagebot:expires-at` tag's value: ISO UTC to the second, like `2026-12-02T10:00:00Z`."""
+    return when.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def list_expiring(clients: AwsClients, region: str) -> list[Instance]:
+    """Live instances the bot launched that carry an expiry (the sweep's look-up: one paginated call)."""
+    filters = [
+        {"Name": "tag-key", "Values": [OWNER_TAG]},
+        {"Name": "tag-key", "Values": [EXPIRES_TAG]},
+        {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
+    ]
+    with aws_errors(region):
+        pages = clients.ec2(region).get_paginator("describe_instances").paginate(Filters=filters)
+        return [Instance(region, i) for page in pages for r in page["Reservations"] for i in r["Instances"]]
+
+
+def set_expiry(clients: AwsClients, region: str, instance_id: str, when: datetime) -> None:
+    """Move the instance's `imagebot:expires-at` tag to `when` (CreateTags overwrites the value)."""
+    with aws_errors(region):
+        tags = [{"Key": EXPIRES_TAG, "Value": expiry_value(when)}]
+        clients.ec2(region).create_tags(Resources=[instance_id], Tags=tags)
 
 
 def list_launched(clients: AwsClients, region: str, owner: str | None = None) -> list[Instance]:

@@ -47,6 +47,8 @@ class Settings(BaseModel):
     job_reaper_seconds: float = Field(30.0, alias="IMAGEBOT_JOB_REAPER_SECONDS", gt=0, le=300)
     job_dedupe_seconds: int = Field(600, alias="IMAGEBOT_JOB_DEDUPE_SECONDS", ge=1)
     job_modules: str = Field("", alias="IMAGEBOT_JOB_MODULES")
+    expiry_sweep_seconds: int = Field(60, alias="IMAGEBOT_EXPIRY_SWEEP_SECONDS", ge=0, le=3600)
+    expiry_lock_seconds: int = Field(300, alias="IMAGEBOT_EXPIRY_LOCK_SECONDS", ge=1, le=3600)
 
     aws_region: str = Field(
         "us-east-1",

@@ -23,13 +23,13 @@ def duration_seconds(text: str) -> int | None:
     return sum(int(n) * UNIT_SECONDS[unit] for unit, n in found.groupdict().items() if n)
 
 
-def parse_duration(text: str, option: str = "ttl") -> int:
-    """Like `duration_seconds`, or a CommandError saying what to type instead."""
+def parse_duration(text: str, option: str = "ttl", command: str = "launch <ami-id>") -> int:
+    """Like `duration_seconds`, or a CommandError saying what to type instead (`command` is the example's)."""
     seconds = duration_seconds(text)
     if seconds is None:
         raise CommandError(
             f"`{echo(text)}` is not a duration. Write a number with `m`, `h` or `d`, like "
-            f"`{PREFIX} launch <ami-id> --{option} 8h` (or `90m`, `2d`; `0` for none)."
+            f"`{PREFIX} {command} --{option} 8h` (or `90m`, `2d`; `0` for none)."
         )
     return seconds
 

@@ -39,6 +39,7 @@ REGISTRY = Registry(
         lifecycle.stop,
         lifecycle.start,
         lifecycle.terminate,
+        lifecycle.extend,
         jobs.list_jobs,
         jobs.show_job,
         jobs.cancel_job,

@@ -1,9 +1,10 @@
-"""How a transport shows jobs: the interface Services hold; Slack's implementation lives with Slack."""
+"""How a transport shows jobs and tells people things: the interface Services hold; Slack's lives with Slack."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from bot.core.reply import Reply
 from bot.jobs.record import JobRecord
 from bot.jobs.store import JobStore
 
@@ -23,6 +24,10 @@ class JobNotifier(Protocol):
         """Show how the job ended."""
         ...
 
+    def tell(self, user_id: str, reply: Reply) -> bool:
+        """Send `reply` to the person directly (Slack: a DM from the bot); False when it could not be sent."""
+        ...
+
 
 class NoNotifier:
     """For transports that poll the record themselves (the shell, `imagebot run`)."""
@@ -35,3 +40,6 @@ class NoNotifier:
 
     def finished(self, store: JobStore, record: JobRecord) -> None:
         return None
+
+    def tell(self, user_id: str, reply: Reply) -> bool:
+        return False

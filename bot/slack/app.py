@@ -187,7 +187,8 @@ def run_action(ctx: Context, action: dict[str, Any], registry: Registry) -> tupl
     """A button click: `imagebot.run` runs its command privately; `imagebot.share` posts it in channel."""
     value = clean(action.get("value") or "")
     try:
-        reply = execute(ctx, parse(value, registry))
+        cmd = parse(value, registry)
+        reply = settle(ctx, execute(ctx, cmd), cmd)  # a costly action's button gets its Confirm/Cancel too
     except CommandError as exc:
         return Reply.error(exc.message), "ephemeral", False
     if action.get("action_id") == "imagebot.share":

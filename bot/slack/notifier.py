@@ -74,6 +74,11 @@ class SlackNotifier:
             blocks=reply.to_blocks(),
         )
 
+    def tell(self, user_id: str, reply: Reply) -> bool:
+        """A DM from the bot (posted to the user id: the app's Messages tab); False when Slack refused it."""
+        reply = scrub_reply(reply, self.scrub)
+        return self._call("chat.postMessage", channel=user_id, text=reply.text, blocks=reply.to_blocks()) is not None
+
     def _payload(self, text: str) -> dict[str, Any]:
         reply = scrub_reply(Reply.message(text), self.scrub)
         return {"text": reply.text, "blocks": reply.to_blocks()}
@@ -92,6 +97,3 @@ def wait_for_throttle(store: JobStore, job_id: str) -> None:
     record = store.get(job_id)
     if record is not None:
         time.sleep(max(0.0, record.slack_updated_at + MIN_UPDATE_SECONDS - time.time()))
-
-
-

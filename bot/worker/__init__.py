@@ -3,5 +3,6 @@
 `runtime` (what jobs run with), `execute` (the RQ job function and
 callbacks), `monitor` (progress pushes beside a running job), `reaper`
 (abandoned jobs, also from processes that are not workers), `process`
-(`imagebot worker`, and the sandbox's in-process worker).
+(`imagebot worker`, and the sandbox's in-process worker), `sweep` (the expiry
+sweep's chain of scheduled jobs).
 """

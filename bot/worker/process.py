@@ -24,6 +24,7 @@ from bot.services import Services
 from bot.worker.execute import on_horse_killed
 from bot.worker.reaper import Reaper
 from bot.worker.runtime import Runtime, bound, configure
+from bot.worker.sweep import ensure_chain
 
 REDIS_DOWN = (redis.ConnectionError, redis.TimeoutError)
 QUIET_LOG = logging.getLogger("imagebot.sandbox.worker")
@@ -50,8 +51,9 @@ def run_worker(settings: Settings, services: Services) -> int:
     rt = configure(settings, services)
     import_job_modules(settings)
     health = serve_health(settings, Health(settings, services))
-    reaper = Reaper(rt)
+    reaper = Reaper(rt, also=(lambda: ensure_chain(rt),))  # the expiry sweep chain, restarted if it lapsed
     reaper.start()
+    start_sweeps(rt)
     worker = ResilientWorker(
         [Queue(QUEUE, connection=services.redis)],
         connection=services.redis,
@@ -63,6 +65,14 @@ def run_worker(settings: Settings, services: Services) -> int:
     if health is not None:
         health.close()
     return 0
+
+
+def start_sweeps(rt: Runtime) -> None:
+    """Start the expiry sweep chain now unless one runs; Redis down at start: the reaper's rounds start it later."""
+    try:
+        ensure_chain(rt)
+    except REDIS_DOWN as exc:
+        logging.getLogger(__name__).warning("cannot start the expiry sweeps yet: %s", exc)
 
 
 class ResilientWorker(Worker):

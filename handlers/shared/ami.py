@@ -8,8 +8,10 @@ from typing import Any
 
 from bot.aws.images import Image, describe_image, find_by_name, validate_ami_id
 from bot.aws.regions import enabled_regions, fan_out
+from bot.aws.usage import RegionUsage
 from bot.core.errors import CommandError
 from bot.core.formatting import when_text
+from bot.core.markup import Mrkdwn, md
 from bot.core.parts import Button, Buttons, Part
 from bot.core.permissions import Permission
 from bot.core.text import echo
@@ -115,3 +117,24 @@ def form_buttons(ctx: Context, image: Image) -> list[Part]:
     offered = ((Permission.LAUNCH, "Launch…", OPEN_LAUNCH), (Permission.COPY, "Copy…", OPEN_COPY))
     buttons = tuple(Button(label, action, value=value) for need, label, action in offered if ctx.may(need))
     return [Buttons(buttons)] if buttons and image.state == "available" else []
+
+
+def usage_line(usage: RegionUsage) -> Mrkdwn:
+    """`In us-east-1: 2 instances (1 running) · 1 launch template version · 0 Auto Scaling groups.`"""
+    running = sum(1 for i in usage.instances if i.state == "running")
+    return md(
+        "In `{}`: {} ({} running) · {} · {}.",
+        usage.region,
+        _counted(len(usage.instances), "instance"),
+        running,
+        _counted(len(usage.templates), "launch template version"),
+        _counted(len(usage.groups), "Auto Scaling group"),
+    )
+
+
+def plural(n: int, word: str) -> str:
+    return word if n == 1 else f"{word}s"
+
+
+def _counted(n: int, word: str) -> str:
+    return f"{n} {plural(n, word)}"

@@ -12,6 +12,8 @@ from bot.core.formatting import time_ago
 from bot.core.markup import Mrkdwn, md, mention
 from bot.framework.context import Context
 
+EXTEND_BY = "8h"  # the expiry warning's button, and `extend`'s default
+
 STATE_ICON = {  # the ones the terminal shows too (bot.core.terminal)
     "running": ":white_check_mark:",
     "pending": ":hourglass_flowing_sand:",
@@ -32,7 +34,11 @@ def age_text(instance: Instance, now: datetime) -> str:
 
 def expiry_text(instance: Instance, now: datetime) -> str:
     """`expires in 5 hours`, `:warning: expired 2 hours ago`, or `no expiry`."""
-    expires = instance.expires
+    return expires_text(instance.expires, now)
+
+
+def expires_text(expires: datetime | None, now: datetime) -> str:
+    """`expiry_text` for a moment (None: `no expiry`)."""
     if expires is None:
         return "no expiry"
     stamp = expires.strftime("%Y-%m-%d %H:%M UTC")

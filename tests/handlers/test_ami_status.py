@@ -8,6 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from bot.aws.errors import explain
 from bot.aws.images import SOURCE_IMAGE_TAG
 from bot.core.terminal import render_text
 from bot.dispatch.run import dispatch
@@ -50,6 +51,21 @@ def test_status_by_id_shows_everything_at_a_glance(ctx, services):
     ):
         assert expected in text, expected
     assert "snap-" in text
+
+
+def test_status_says_in_one_line_what_uses_the_ami_and_answers_when_that_look_up_fails(ctx, services):
+    ami_id = create_ami(services, "us-east-1", "web-base-2026.11.20")
+    services.ec2("us-east-1").run_instances(ImageId=ami_id, MinCount=1, MaxCount=1)
+    reply, text = run(ctx, f"ami status {ami_id}")
+    assert (
+        reply.ok
+        and "In `us-east-1`: 1 instance (1 running) · 0 launch template versions · 0 Auto Scaling groups." in text
+    )
+    throttled = ClientError({"Error": {"Code": "RequestLimitExceeded", "Message": "slow down"}}, "DescribeInstances")
+    with mock.patch("bot.aws.usage.using_image", side_effect=explain(throttled, "us-east-1")):  # force the fault
+        reply, text = run(ctx, f"ami status {ami_id}")
+    assert reply.ok and "Usage in `us-east-1` could not be looked up (AWS is throttling" in text, text
+    assert "available" in text  # the status itself still answers
 
 
 def test_status_by_name_resolves_to_the_newest_owned_image(ctx, services):

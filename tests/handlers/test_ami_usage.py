@@ -1,5 +1,7 @@
 """`/image ami usage`: instances, launch template versions and Auto Scaling groups that use an AMI (moto over HTTP)."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from bot.core.terminal import render_text
@@ -95,3 +97,21 @@ def test_a_deregistered_ami_is_still_found_in_a_template(ctx, services):
 def test_bad_input_says_what_to_type(ctx, command, expected):
     reply = dispatch(ctx, f"/image {command}")
     assert not reply.ok and expected in render_text(reply)
+
+
+def test_an_ami_older_than_the_policy_age_is_flagged_at_the_top(settings, services):
+    from bot.access.policy import Policy
+    from bot.framework.context import Context
+    from bot.services import Services
+
+    old = create_ami(services, "us-east-1", "old-base")
+    young = create_ami(services, "us-east-1", "young-base")
+    set_fields("us-east-1", old, creation_date=datetime.now(UTC) - timedelta(days=200, hours=1))
+    policy = Policy.model_validate({"guardrails": {"ami": {"max_age": "180d"}}})
+    aged = Context(settings, Services(settings, policy=policy), user_id="U0USER", channel_id="C0CHAN")
+    lines = render_text(dispatch(aged, f"/image ami usage {old}")).splitlines()
+    assert (
+        lines[2].startswith(f"! `{old}` in `us-east-1` is 200 days old") and "older than the policy's 180d" in lines[2]
+    )
+    assert "older than" not in render_text(dispatch(aged, f"/image ami usage {young}"))
+    assert "older than" not in render_text(dispatch(Context(settings, services), f"/image ami usage {old}"))  # no limit

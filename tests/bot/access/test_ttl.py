@@ -75,3 +75,39 @@ def test_a_bad_ttl_rule_stops_the_bot_at_start(tmp_path, ttl, message):
     path.write_text(f"guardrails:\n  launch:\n    ttl: {ttl}\n")
     with pytest.raises(ConfigError, match=message):
         load_policy(str(path))
+
+
+def test_the_expiry_action_is_set_once_for_the_whole_policy(tmp_path):
+    from bot.access.guardrails import expiry_action
+
+    assert expiry_action(DEFAULT_POLICY) == "stop"
+    path = tmp_path / "policy.yml"
+    path.write_text("guardrails: {launch: {ttl: {on_expiry: terminate}}, ami: {max_age: 180d}}")
+    policy = load_policy(str(path))
+    assert expiry_action(policy) == "terminate" and policy.guardrails.ami.max_age == 180 * 86400
+    for text, error in (
+        ("guardrails: {launch: {ttl: {on_expiry: delete}}}", "guardrails.launch.ttl.on_expiry"),
+        ("roles: {r: {permissions: [launch], ttl: {on_expiry: stop}}}", "on_expiry is set once"),
+    ):
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=error):
+            load_policy(str(path))
+
+
+def test_extending_counts_the_maximum_from_launch_and_max_0_has_none():
+    from datetime import UTC, datetime, timedelta
+
+    from bot.access.guardrails import check_extend
+    from bot.access.policy import TtlRules
+
+    launched = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    rules = TtlRules(default="8h", max="20h")
+    now, expires = launched + 7 * hour, launched + 8 * hour
+    assert check_extend(rules, launched, expires, 8 * 3600, now) == launched + 16 * hour
+    with pytest.raises(CommandError, match=r"At most `--by 4h`"):
+        check_extend(rules, launched, launched + 16 * hour, 8 * 3600, now)
+    with pytest.raises(CommandError, match="already runs as long as you may keep it"):
+        check_extend(rules, launched, launched + 20 * hour, 3600, now)
+    late = launched + 30 * hour  # expired long ago: extended from now
+    assert check_extend(TtlRules(default="1h", max="0"), launched, expires, 3600, late) == late + hour
