@@ -34,6 +34,7 @@ class WorkerProcess:
             "IMAGEBOT_JOB_MODULES": "tests.support.jobkinds",
             "IMAGEBOT_JOB_HEARTBEAT_SECONDS": "2",
             "IMAGEBOT_JOB_REAPER_SECONDS": "1",
+            "IMAGEBOT_EXPIRY_SWEEP_SECONDS": "0",  # no sweep jobs beside the test's own; the sweep tests turn it on
             # the same services the test talks to
             **{
                 name: value
