@@ -69,10 +69,13 @@ class SandboxAws:
         self.server.start()
         host, port = self.server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
-        # moto's documented seed endpoint: every id it makes from here on is the same on every start
-        seed = urllib.request.Request(f"{self.endpoint_url}/moto-api/seed?a={ID_SEED}", method="POST")
-        with urllib.request.urlopen(seed, timeout=10) as answer:
-            answer.read()
+        # moto's documented reset and seed endpoints: every id it makes from here on is the same on every start.
+        # The reset first: moto's state is per process, and a region made before the seed (another moto in this
+        # process) would not draw its default VPC's ids from the seeded generator, shifting every id after it.
+        for action in ("reset", f"seed?a={ID_SEED}"):
+            request = urllib.request.Request(f"{self.endpoint_url}/moto-api/{action}", method="POST")
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                answer.read()
 
     def stop(self) -> None:
         self.server.stop()
