@@ -235,3 +235,28 @@ def app(settings: Settings, services: Services) -> Any:
 @pytest.fixture
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def no_default_amis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto without its hundreds of default AMIs per region (set before `aws_url` resets moto)."""
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
+@pytest.fixture
+def policy_file(tmp_path: Path, policy_text: str) -> str:
+    """`policy_text`, which the test directory or module defines, as a policy file."""
+    path = tmp_path / "policy.yml"
+    path.write_text(policy_text)
+    return str(path)
+
+
+@pytest.fixture
+def ops(settings: Settings, policy_file: str) -> Iterator[Context]:
+    """U0OPS in C0OPS from Slack, under the policy in `policy_file`."""
+    from bot.access.policy import load_policy
+    from bot.dispatch.registry import REGISTRY
+
+    services = Services(settings, policy=load_policy(policy_file), notifier=SlackNotifier(settings))
+    yield Context(settings, services, user_id="U0OPS", channel_id="C0OPS", transport="slack", registry=REGISTRY)
+    services.close()

@@ -2,12 +2,7 @@
 
 import pytest
 
-from bot.access.policy import load_policy
-from bot.dispatch.registry import REGISTRY
-from bot.framework.context import Context
 from bot.jobs.store import JobStore
-from bot.services import Services
-from bot.slack.notifier import SlackNotifier
 from tests.support.worker import wait_done as wait_for_job
 
 POLICY = """
@@ -28,24 +23,9 @@ guardrails:
 
 
 @pytest.fixture
-def no_default_amis(monkeypatch):
-    """moto without its hundreds of default AMIs per region (set before `aws_url` resets moto)."""
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-@pytest.fixture
-def policy_file(tmp_path):
-    path = tmp_path / "policy.yml"
-    path.write_text(POLICY)
-    return str(path)
-
-
-@pytest.fixture
-def ops(settings, policy_file):
-    """U0OPS in C0OPS from Slack, allowed to launch and copy within the policy's guardrails."""
-    services = Services(settings, policy=load_policy(policy_file), notifier=SlackNotifier(settings))
-    yield Context(settings, services, user_id="U0OPS", channel_id="C0OPS", transport="slack", registry=REGISTRY)
-    services.close()
+def policy_text():
+    """The policy the `ops` context (tests/conftest.py) runs under; a test module may override it with its own."""
+    return POLICY
 
 
 @pytest.fixture

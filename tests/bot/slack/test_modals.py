@@ -5,13 +5,10 @@ import json
 import pytest
 from slack_sdk.models.views import View
 
-from bot.access.policy import load_policy
 from bot.dispatch.registry import REGISTRY
 from bot.dispatch.run import dispatch
 from bot.framework.context import Context
-from bot.services import Services
 from bot.slack.app import build_app
-from bot.slack.notifier import SlackNotifier
 from tests.handlers.conftest import all_instances, wait_done
 from tests.support.ec2 import create_ami, set_fields
 from tests.support.modals import multi, selected, state, submission_body, suggestion_body, typed, view_of
@@ -37,23 +34,9 @@ guardrails:
 
 
 @pytest.fixture
-def no_default_amis(monkeypatch):
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-
-
-@pytest.fixture
-def policy_file(tmp_path):
-    path = tmp_path / "policy.yml"
-    path.write_text(POLICY)
-    return str(path)
-
-
-@pytest.fixture
-def ops(settings, policy_file):
-    """U0OPS in C0OPS, who may launch and copy within the guardrails above."""
-    services = Services(settings, policy=load_policy(policy_file), notifier=SlackNotifier(settings))
-    yield Context(settings, services, user_id="U0OPS", channel_id="C0OPS", transport="slack", registry=REGISTRY)
-    services.close()
+def policy_text():
+    """The policy `ops` (tests/conftest.py) runs under here: the guardrails above."""
+    return POLICY
 
 
 @pytest.fixture
