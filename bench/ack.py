@@ -27,12 +27,27 @@ SECRET = "bench-signing-secret"
 
 
 def request(text: str) -> BoltRequest:
-    body = urlencode({"command": "/image", "text": text, "user_id": "U1", "channel_id": "C1",
-                      "team_id": "T1", "response_url": "http://127.0.0.1:9/r", "trigger_id": "t"})
+    body = urlencode(
+        {
+            "command": "/image",
+            "text": text,
+            "user_id": "U1",
+            "channel_id": "C1",
+            "team_id": "T1",
+            "response_url": "http://127.0.0.1:9/r",
+            "trigger_id": "t",
+        }
+    )
     ts = str(int(time.time()))
     sig = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
-    return BoltRequest(body=body, headers={"x-slack-request-timestamp": [ts], "x-slack-signature": [sig or ""],
-                                           "content-type": ["application/x-www-form-urlencoded"]})
+    return BoltRequest(
+        body=body,
+        headers={
+            "x-slack-request-timestamp": [ts],
+            "x-slack-signature": [sig or ""],
+            "content-type": ["application/x-www-form-urlencoded"],
+        },
+    )
 
 
 def bare_app(api_url: str) -> App:

@@ -45,8 +45,13 @@ BOT_TOKEN = "xoxb-bench"
 def start_app(argv: list[str], env: dict[str, str], log_path: Path, port: int) -> subprocess.Popen[bytes]:
     """Start one app's subprocess and wait until a signed `/image help` gets a 200."""
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(argv, cwd=REPO, env={**env, "PYTHONPATH": str(REPO), "PORT": str(port)},
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            argv,
+            cwd=REPO,
+            env={**env, "PYTHONPATH": str(REPO), "PORT": str(port)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = events_url(port)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:
@@ -134,9 +139,17 @@ def main() -> None:
     proxy = SlowProxy(moto_url, DELAY)
     slack = SlackStandIn()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "IMAGEBOT_", "AWS_"))}
-    env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.url, REDIS_URL=redis_url,
-               AWS_ENDPOINT_URL=proxy.url, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-               IMAGEBOT_DEFAULT_REGION="us-east-1", IMAGEBOT_LOG_LEVEL="WARNING")
+    env.update(
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.url,
+        REDIS_URL=redis_url,
+        AWS_ENDPOINT_URL=proxy.url,
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        IMAGEBOT_DEFAULT_REGION="us-east-1",
+        IMAGEBOT_LOG_LEVEL="WARNING",
+    )
     if "IMAGEBOT_SLACK_WORKERS" in os.environ:  # the one setting of the bot's own that a run may vary
         env["IMAGEBOT_SLACK_WORKERS"] = os.environ["IMAGEBOT_SLACK_WORKERS"]
     workers = load_settings().slack_workers  # as the bot will read it
@@ -144,26 +157,33 @@ def main() -> None:
     bare_port, bot_port = free_port(), free_port()
     apps: list[subprocess.Popen[bytes]] = []
     try:
-        apps.append(start_app([sys.executable, "-m", "bench.acks_under_load", "--bare"], env, logs / "bare.log",
-                              bare_port))
+        apps.append(
+            start_app([sys.executable, "-m", "bench.acks_under_load", "--bare"], env, logs / "bare.log", bare_port)
+        )
         apps.append(start_app([sys.executable, "-m", "bot.cli", "serve"], env, logs / "serve.log", bot_port))
         bare_sent, _ = run_load(events_url(bare_port), slack, ami_id, rounds, answered=False)
         calls_before = proxy.forwarded
         bot_sent, answer_times = run_load(events_url(bot_port), slack, ami_id, rounds, answered=True)
-        print(f"per round: {SLOW} signed `/image ami status <id>` at once (2 AWS calls each, +{DELAY * 1000:.0f} ms "
-              f"per call) and {len(bot_sent) // rounds - SLOW} `/image help`; rounds={rounds}")
+        print(
+            f"per round: {SLOW} signed `/image ami status <id>` at once (2 AWS calls each, +{DELAY * 1000:.0f} ms "
+            f"per call) and {len(bot_sent) // rounds - SLOW} `/image help`; rounds={rounds}"
+        )
         print(f"both apps: a subprocess under waitress (8 threads); imagebot's work pool: {workers} threads")
         bare50, bare99 = line("bare Bolt app (acks only)", bare_sent)
         bot50, bot99 = line("imagebot serve", bot_sent)
         line("  slow acks (Working on…)", [s for s in bot_sent if "slow" in s.name])
         line("  /image help (answered)", [s for s in bot_sent if "help" in s.name])
-        print(f"  all {SLOW} answers at their response_url {statistics.median(answer_times):.1f} s after the first "
-              f"send (median of rounds; {proxy.forwarded - calls_before} AWS calls through the proxy)")
+        print(
+            f"  all {SLOW} answers at their response_url {statistics.median(answer_times):.1f} s after the first "
+            f"send (median of rounds; {proxy.forwarded - calls_before} AWS calls through the proxy)"
+        )
         print(f"ratio p50 imagebot/bare = {bot50 / bare50:.2f}")
         print(f"ratio p99 imagebot/bare = {bot99 / bare99:.2f}")
         verdict = "met" if bot99 < TARGET else "MISSED"
-        print(f"target: p99 ack under {TARGET:g} s with {SLOW} slow commands in flight: {verdict} "
-              f"(p99 = {bot99 * 1000:.1f} ms)")
+        print(
+            f"target: p99 ack under {TARGET:g} s with {SLOW} slow commands in flight: {verdict} "
+            f"(p99 = {bot99 * 1000:.1f} ms)"
+        )
     finally:
         for app in apps:
             stop_app(app)

@@ -43,10 +43,20 @@ def run_noop(ctx: Context, progress: Progress, args: dict[str, Any]) -> JobResul
 
 
 def start_worker(url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "REDIS_URL": url, "PYTHONPATH": str(REPO), "IMAGEBOT_JOB_MODULES": "bench.jobs",
-           "IMAGEBOT_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "REDIS_URL": url,
+        "PYTHONPATH": str(REPO),
+        "IMAGEBOT_JOB_MODULES": "bench.jobs",
+        "IMAGEBOT_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     queue = Queue(QUEUE, connection=redis.Redis.from_url(url))
     while Worker.count(queue=queue) == 0:
         time.sleep(0.05)
@@ -69,8 +79,18 @@ def fill(store: JobStore, n: int) -> None:
     now = time.time()
     for i in range(n):
         user = "U_BENCH" if i % 2 else "U_OTHER"
-        store.create(JobRecord(id=f"b{i:04x}", kind="pull", args={"image": f"app:{i}"}, target=f"pulling app:{i}",
-                               user_id=user, status="succeeded", fraction=1.0, created_at=now - n + i))
+        store.create(
+            JobRecord(
+                id=f"b{i:04x}",
+                kind="pull",
+                args={"image": f"app:{i}"},
+                target=f"pulling app:{i}",
+                user_id=user,
+                status="succeeded",
+                fraction=1.0,
+                created_at=now - n + i,
+            )
+        )
 
 
 def time_command(ctx: Context, text: str, n: int = 200) -> list[float]:

@@ -29,8 +29,11 @@ def start_redis(needed_by: str) -> tuple[subprocess.Popen[bytes], str, str]:
     if binary is None:
         sys.exit(f"{needed_by} needs redis-server (apt-get install redis-server)")
     port, workdir = free_port(), tempfile.mkdtemp(prefix="imagebot-bench-")
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", workdir], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
     for _ in range(100):

@@ -41,6 +41,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(os.environ.pop("IMAGEBOT_CACHE_DIR", ""), ignore_errors=True)
     shutil.rmtree(os.environ.pop("XDG_STATE_HOME", ""), ignore_errors=True)
+
+
 BOT_TOKEN = "xoxb-test-0000000000-abcdefghijklmnop"
 APP_TOKEN = "xapp-1-test-abcdefghijklmnop"
 

@@ -22,6 +22,7 @@ from tests.support.ec2 import create_ami, set_fields
 
 pytestmark = pytest.mark.usefixtures("no_default_amis")
 
+
 def test_launch_proposal_runs_a_dry_run_first(ops):
     ami_id = create_ami(ops.services, "us-east-1", "web-base-1")
     client = ops.services.ec2("us-east-1")

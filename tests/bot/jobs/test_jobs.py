@@ -290,8 +290,9 @@ def _shell_ctx(settings):
 
 def imagebot_run(settings, *args):
     env = {**os.environ, "REDIS_URL": settings.redis_url, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "bot.cli", "run", *args], capture_output=True, text=True,
-                          env=env, cwd=REPO, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=60
+    )
 
 
 def test_run_no_wait_prints_the_job_id_and_returns(settings, store):

@@ -44,6 +44,7 @@ FAILED = "Something went wrong on my side"  # the reply to an unexpected excepti
 
 HEALTH_PORT = free_port()
 
+
 @pytest.fixture
 def socket_mode(slack_api: SlackStandIn) -> Iterator[SocketModeServer]:
     """Slack's Socket Mode endpoint; the stand-in's apps.connections.open hands out its URLs."""
