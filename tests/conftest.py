@@ -20,7 +20,9 @@ import docker.errors
 import pytest
 import redis
 
+from bot.access.policy import load_policy
 from bot.core.config import Settings, load_settings
+from bot.dispatch.registry import REGISTRY
 from bot.framework.context import Context
 from bot.services import Services
 from bot.slack.notifier import SlackNotifier
@@ -256,9 +258,6 @@ def policy_file(tmp_path: Path, policy_text: str) -> str:
 @pytest.fixture
 def ops(settings: Settings, policy_file: str) -> Iterator[Context]:
     """U0OPS in C0OPS from Slack, under the policy in `policy_file`."""
-    from bot.access.policy import load_policy
-    from bot.dispatch.registry import REGISTRY
-
     services = Services(settings, policy=load_policy(policy_file), notifier=SlackNotifier(settings))
     yield Context(settings, services, user_id="U0OPS", channel_id="C0OPS", transport="slack", registry=REGISTRY)
     services.close()

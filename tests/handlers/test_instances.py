@@ -10,7 +10,7 @@ from bot.dispatch.confirm import accept_now
 from bot.dispatch.run import dispatch
 from tests.handlers.conftest import all_instances, tags_of, wait_done
 from tests.support.ec2 import create_ami
-from tests.support.instances import as_user, launched_by, policy_file  # noqa: F401 (the fixture)
+from tests.support.instances import as_user, launched_by, policy_text  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.usefixtures("no_default_amis")
 

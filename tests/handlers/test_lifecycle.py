@@ -10,7 +10,7 @@ from bot.dispatch.run import dispatch
 from handlers.lifecycle import start_job, stop_job
 from tests.handlers.conftest import wait_done
 from tests.support.ec2 import create_ami
-from tests.support.instances import as_user, launched_by, policy_file, run_job  # noqa: F401 (the fixture)
+from tests.support.instances import as_user, launched_by, policy_text, run_job  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.usefixtures("no_default_amis")
 

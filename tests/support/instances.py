@@ -28,11 +28,9 @@ guardrails:
 
 
 @pytest.fixture
-def policy_file(tmp_path):
-    """Overrides tests/handlers/conftest.py's: U0OPS and U0OTHER launch, U0MGR manages, U0ADMIN is an admin."""
-    path = tmp_path / "policy.yml"
-    path.write_text(POLICY)
-    return str(path)
+def policy_text():
+    """The policy `ops` (tests/conftest.py) runs under: U0OPS and U0OTHER launch, U0MGR manages, U0ADMIN is an admin."""
+    return POLICY
 
 
 def as_user(ctx: Context, user_id: str) -> Context:

@@ -42,15 +42,14 @@ guardrails:
 
 
 @pytest.fixture
-def policy_file(tmp_path):
-    path = tmp_path / "policy.yml"
-    path.write_text(POLICY)
-    return path
+def policy_text():
+    """The policy `policy_file` (tests/conftest.py) writes for this module."""
+    return POLICY
 
 
 @pytest.fixture
 def policy(policy_file):
-    return load_policy(str(policy_file))
+    return load_policy(policy_file)
 
 
 def test_everyone_reads_and_actions_are_denied_until_granted(policy):
