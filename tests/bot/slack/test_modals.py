@@ -54,10 +54,13 @@ def worker(settings, policy_file, monkeypatch, start_worker):
 
 def open_form(bolt, slack_api, text="launch", user="U0OPS"):
     """`/image <text>` from C0OPS: the ack's body (empty when a form opened) and the view views.open got."""
+    before = len(slack_api.calls_to("views.open"))
     resp = send(bolt, slash_command_body(text, slack_api.response_url("form"), user=user, channel="C0OPS"))
     assert resp.status == 200
-    opened = slack_api.calls_to("views.open")
-    return resp.body, (opened[-1] if opened else None)
+    if resp.body:  # the ack answered (an error, or the command ran): no form is opened
+        return resp.body, None
+    # An empty ack means a form: Bolt calls views.open on its listener thread after the ack, so wait for it.
+    return resp.body, slack_api.wait_for("views.open", count=before + 1)[-1]
 
 
 def options_of(view, block_id):
