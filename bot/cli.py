@@ -24,6 +24,7 @@ from bot.core.terminal import render_text
 
 if TYPE_CHECKING:
     from bot.framework.context import Context
+    from knowledge.evaluate import Question
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -189,12 +190,23 @@ def _question_set(path: Path | None) -> Path:
     return chosen
 
 
+def _questions(path: Path | None) -> list[Question]:
+    """The question set at `path` (the project's by default); a malformed line is a one-line ConfigError."""
+    from knowledge.base import KnowledgeError
+    from knowledge.evaluate import load_questions
+
+    try:
+        return load_questions(_question_set(path))
+    except (KnowledgeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the question set: {exc}") from None
+
+
 def cmd_kb_eval(args: argparse.Namespace) -> int:
     """Scores from the same search `/image ask` uses; exit 1 when the measured half misses a target."""
     from knowledge.answers import decide_question
-    from knowledge.evaluate import evaluate, load_questions, report
+    from knowledge.evaluate import evaluate, report
 
-    text, ok = report(evaluate(load_questions(_question_set(args.questions)), decide_question), args.misses)
+    text, ok = report(evaluate(_questions(args.questions), decide_question), args.misses)
     print(text)
     return 0 if ok else 1
 
@@ -203,9 +215,8 @@ def cmd_kb_calibrate(args: argparse.Namespace) -> int:
     from knowledge.base import load_entries, load_outside
     from knowledge.calibrate import calibrate, write
     from knowledge.confidence import CALIBRATION
-    from knowledge.evaluate import load_questions
 
-    data = calibrate(load_entries(), load_outside(), load_questions(_question_set(args.questions)))
+    data = calibrate(load_entries(), load_outside(), _questions(args.questions))
     write(data)
     print(f"wrote {CALIBRATION} from {data['tuning_questions']} tuning questions; now run: imagebot kb eval")
     return 0

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.base import ROOT
+from knowledge.base import ROOT, KnowledgeError, load_entries
 from knowledge.confidence import Decision
 
 QUESTIONS = ROOT.parent / "tests" / "knowledge" / "questions.jsonl"
@@ -26,17 +26,49 @@ class Question:
     right: frozenset[str]  # entries that answer it (empty when out of scope)
 
 
+FORMAT = (
+    'each line is a JSON object with "q" and one of: "expect" (the id of the entry that answers it, '
+    'with "also" for other right ones), "must" (groups of words the answer\'s title or text must hold, '
+    'one word of each group, as in [["kernel"], ["share"]]), or "out_of_scope": true'
+)
+
+
 def load_questions(path: Path = QUESTIONS) -> list[Question]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [
-        Question(
-            r["q"],
-            r.get("half", "measured"),
-            bool(r.get("out_of_scope")),
-            frozenset() if r.get("out_of_scope") else frozenset([r["expect"], *r.get("also", ())]),
-        )
-        for r in rows
-    ]
+    """A question set in either format: entry ids (`expect`) or words the answer must hold (`must`).
+
+    A `must` line is right for every entry whose title and answer hold one word of each group, so both
+    formats score the same way. A line without `half` counts as measured. A malformed line raises a
+    KnowledgeError naming the file and line.
+    """
+    questions: list[Question] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            questions.append(_question(line, f"{path.name} line {number}"))
+    return questions
+
+
+def _question(line: str, where: str) -> Question:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise KnowledgeError(f"{where}: not JSON ({exc.msg}); {FORMAT}") from None
+    if not isinstance(row, dict) or not isinstance(row.get("q"), str) or not row["q"].strip():
+        raise KnowledgeError(f'{where}: no question text in "q"; {FORMAT}')
+    half = str(row.get("half") or "measured")
+    if row.get("out_of_scope"):
+        return Question(row["q"], half, True, frozenset())
+    if isinstance(row.get("expect"), str):
+        return Question(row["q"], half, False, frozenset([row["expect"], *map(str, row.get("also") or ())]))
+    must = row.get("must")
+    if isinstance(must, list) and must and all(isinstance(g, list) and g for g in must):
+        return Question(row["q"], half, False, _holding([[str(w) for w in g] for g in must]))
+    raise KnowledgeError(f'{where}: neither "expect", "must" nor "out_of_scope"; {FORMAT}')
+
+
+def _holding(groups: list[list[str]]) -> frozenset[str]:
+    """The entries whose title and answer hold one word (case-insensitive) of every group."""
+    texts = {e.id: f"{e.title}\n{e.answer}".lower() for e in load_entries()}
+    return frozenset(i for i, text in texts.items() if all(any(w.lower() in text for w in g) for g in groups))
 
 
 @dataclass

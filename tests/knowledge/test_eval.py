@@ -111,3 +111,32 @@ def _close(a, b):
     if isinstance(a, float) or isinstance(b, float):
         return abs(float(a) - float(b)) <= 1e-4
     return a == b
+
+
+def kb_eval(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "kb", "eval", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_kb_eval_scores_the_teams_dev_format_with_words_the_answer_must_hold(tmp_path):
+    lines = [
+        {"q": "Does a Docker container share the host kernel?", "must": [["kernel"], ["share"]]},
+        {"q": "Does a Docker container share the host kernel?", "must": [["no entry says zyxwvu"]]},
+        {"q": "What is the capital of France?", "out_of_scope": True},
+    ]
+    path = tmp_path / "dev.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    proc = kb_eval("--questions", str(path))
+    assert proc.stdout.startswith("measured  in scope 1/2 right"), proc.stdout + proc.stderr
+    assert "out of scope 1/1 declined" in proc.stdout
+    assert proc.returncode == 1  # 50% right misses the target
+
+
+def test_kb_eval_names_the_bad_line_and_the_format_instead_of_a_traceback(tmp_path):
+    path = tmp_path / "mine.jsonl"
+    path.write_text('{"q": "how do i copy an ami", "expect": "copy-ami"}\n{"q": "what is an ami"}\n')
+    proc = kb_eval("--questions", str(path))
+    assert proc.returncode == 2 and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith('imagebot: cannot read the question set: mine.jsonl line 2: neither "expect"')
+    assert '"must" (groups of words' in proc.stderr
