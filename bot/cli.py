@@ -176,7 +176,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     # only the one subcommand: importing every handler (AWS, Docker, jobs) would double the start-up time
     ctx = Context(settings, Services(settings), transport="shell", registry=Registry([ask]))
-    reply = dispatch(ctx, f"ask {json.dumps(question)}")
+    # One line, quoted for the command parser; ensure_ascii=False keeps "如何" and "what’s" as typed (not \uXXXX)
+    reply = dispatch(ctx, f"ask {json.dumps(' '.join(question.split()), ensure_ascii=False)}")
     _print_reply(reply, as_json=False)
     return 0 if reply.ok else 1
 

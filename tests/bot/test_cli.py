@@ -57,3 +57,12 @@ def test_ask_loads_neither_aws_docker_slack_nor_the_other_handlers():
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "LOADED [] 0" in proc.stderr, proc.stderr[-2000:]
     assert "AMI" in proc.stdout
+
+
+def test_ask_keeps_the_question_as_typed_outside_ascii():
+    """A question in another script gets the English-only reply, and a curly apostrophe reads as a straight one."""
+    proc = imagebot("ask", "如何复制AMI到另一个区域")
+    assert "I answer questions in English only" in proc.stdout, proc.stdout + proc.stderr
+    curly, straight = imagebot("ask", "what\u2019s an ami, exactly?"), imagebot("ask", "what's an ami, exactly?")
+    assert curly.returncode == 0 and curly.stdout == straight.stdout
+    assert "\\u2019" not in curly.stdout
