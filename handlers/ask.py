@@ -61,6 +61,8 @@ def ask(ctx: Context, cmd: Command) -> Reply:
         return Reply.message(f"I answer questions in English only. Please ask again in English, like `{EXAMPLE}`")
     if answer.match is None:
         _record_gap(ctx, answer)
+        if answer.outside is not None:
+            return outside_reply(answer)
         return choices_reply(answer) if answer.choices else no_match_reply(answer)
     reply = entry_reply(answer.match.entry, ctx, shared=cmd.flag("shared"), question=question)
     reply.data = answer.to_json()
@@ -123,6 +125,22 @@ def no_match_reply(answer: Answer) -> Reply:
         parts.append(Buttons(tuple(related_buttons([e.id for e in nearest]))))
     parts.append(Footer(f"Try other key words, `{PREFIX} compare` for the side-by-side, or `{PREFIX} help`."))
     return Reply(parts=parts, data=answer.to_json())
+
+
+def outside_reply(answer: Answer) -> Reply:
+    """Plainly another topic (knowledge.scope): say what the bot covers rather than offer unrelated entries."""
+    assert answer.outside is not None
+    text = md(
+        "That sounds like {} (you mentioned `{}`), which I don't cover. "
+        "I know about Docker images, AMIs, and running them on AWS.",
+        answer.outside.topic,
+        echo(answer.outside.named),
+    )
+    footer = (
+        "About AMIs or Docker images after all? Ask again and name them (an AMI, ECR, a Dockerfile), "
+        f"or `{PREFIX} help`."
+    )
+    return Reply(parts=[Text(text), Footer(footer)], data=answer.to_json())
 
 
 def _record_gap(ctx: Context, answer: Answer) -> None:

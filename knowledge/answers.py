@@ -9,6 +9,7 @@ from typing import Any
 from knowledge.base import adopt_entries, load_entries, load_outside
 from knowledge.confidence import Decision, Match, decide
 from knowledge.language import is_english
+from knowledge.scope import Outside, outside
 from knowledge.search import Index
 
 _index: Index | None = None
@@ -42,6 +43,7 @@ class Answer:
     question: str
     decision: Decision
     english: bool = True
+    outside: Outside | None = None  # declined before the search: plainly another topic (knowledge.scope)
 
     @property
     def match(self) -> Match | None:
@@ -62,6 +64,7 @@ class Answer:
         return {
             "matched": m is not None,
             "english": self.english,
+            "outside": self.outside.topic if self.outside else None,
             "confidence": round(self.decision.confidence, 3),
             "id": m.entry.id if m else None,
             "title": m.entry.title if m else None,
@@ -72,13 +75,16 @@ class Answer:
         }
 
 
-NOT_ENGLISH = Decision("none", 0.0, (), ())
+NOT_ENGLISH = Decision("none", 0.0, (), ())  # also for a question declined before the search
 
 
 def find_answer(question: str) -> Answer:
     """The entry that surely answers the question, else the choices worth offering, else nothing."""
     if not is_english(question):
         return Answer(question, NOT_ENGLISH, english=False)
+    topic = outside(question)
+    if topic is not None:
+        return Answer(question, NOT_ENGLISH, outside=topic)
     query, candidates = index().search(question)
     return Answer(question, decide(query, candidates))
 

@@ -36,6 +36,7 @@ from knowledge.confidence import (
 from knowledge.evaluate import Question
 from knowledge.language import is_english
 from knowledge.logistic import Logistic, fit
+from knowledge.scope import outside as off_topic
 from knowledge.search import Candidate, Index, Query
 
 FOLDS = 5
@@ -66,7 +67,8 @@ def calibrate(entries: Sequence[Entry], outside: Sequence[str], questions: Seque
     """The calibration, from the curated examples (held out fold by fold) and the tuning half."""
     curated = [example for fold in range(FOLDS) for example in _held_out(entries, outside, fold)]
     index = Index(entries, outside)
-    tune = [Example(q.right, q, *index.search(q.q)) for q in questions if q.half == "tune" and is_english(q.q)]
+    searched = [q for q in questions if q.half == "tune" and is_english(q.q) and off_topic(q.q) is None]
+    tune = [Example(q.right, q, *index.search(q.q)) for q in searched]
     ranker = _fit_ranker([e for e in curated if not e.outside])
     rows = {id(e): judge_features(e.query, ranked) for e in [*curated, *tune] if (ranked := rank(e.candidates, ranker))}
     labelled = [e for e in [*curated, *tune] if id(e) in rows]

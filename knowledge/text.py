@@ -29,7 +29,8 @@ STOPWORDS = frozenset(
     should so some such than that the their them then there these they this those through to too under up
     us use used using very vs versus was way we were what when where which while who why will with would
     you your yours please tell explain show give want know thing things really much many best good better
-    great lot lots like another dont doesnt didnt isnt arent cant wont come comes""".split()
+    great lot lots like another dont doesnt didnt isnt arent cant wont come comes
+    whats hows wheres whys whos thats theres""".split()
 )
 
 # Phrases folded to one spelling before tokenising, in the index and in questions alike.

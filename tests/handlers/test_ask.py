@@ -59,7 +59,7 @@ def test_answer_reply_is_ephemeral_with_sources_related_and_share(ctx):
 
 
 def test_no_match_says_so_and_suggests_topics(ctx):
-    reply = dispatch(ctx, "/image ask how do I configure a postgres replica")
+    reply = dispatch(ctx, "/image ask how do I tune the jvm garbage collector")
     assert "I don't have a confident answer" in reply.text
     assert reply.data["matched"] is False
 
@@ -117,7 +117,18 @@ def test_cli_ask_json_prints_one_object():
     )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
-    assert set(data) == {"matched", "english", "confidence", "id", "title", "answer", "sources", "choices", "related"}
+    assert set(data) == {
+        "matched",
+        "english",
+        "outside",
+        "confidence",
+        "id",
+        "title",
+        "answer",
+        "sources",
+        "choices",
+        "related",
+    }
     assert data["matched"] is True and data["sources"] and data["answer"]
 
 
@@ -130,3 +141,36 @@ def test_cli_ask_json_no_match_exits_non_zero():
         timeout=60,
     )
     assert proc.returncode == 1 and json.loads(proc.stdout)["matched"] is False
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("how do I rotate my IAM access keys?", "IAM"),
+        ("gcp machine image vs custom image, which for backups", "gcp"),
+        ("my pod is stuck in CrashLoopBackOff", "CrashLoopBackOff"),
+        ("vpc peering between two accounts times out", "vpc"),
+    ],
+)
+def test_a_question_plainly_on_another_topic_is_declined_saying_what_the_bot_covers(ctx, question, named):
+    reply = dispatch(ctx, f"/image ask {question}")
+    assert reply.ok and reply.data["matched"] is False and reply.data["choices"] == []
+    assert f"you mentioned `{named}`" in reply.text and "I know about Docker images, AMIs" in reply.text
+    assert "Closest topics" not in reply.text  # no unrelated AMI entries offered
+
+
+@pytest.mark.parametrize(
+    ("question", "entry"),
+    [
+        ("will my docker image run on gcp and azure too", "portability"),  # another cloud, with Docker
+        ("iam policy so our ci can push images to ecr", "ecr"),  # IAM, about images
+    ],
+)
+def test_naming_another_topic_alongside_images_still_gets_the_answer(question, entry):
+    answer = find_answer(question)
+    assert answer.outside is None and answer.match is not None and answer.match.entry.id == entry
+
+
+def test_the_topic_named_is_escaped_in_the_reply(ctx):
+    reply = dispatch(ctx, "/image ask iam `<!channel>` keys")
+    assert "<!channel>" not in reply.to_blocks()[0]["text"]["text"]

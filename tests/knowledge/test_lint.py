@@ -5,7 +5,8 @@ import re
 import pytest
 
 from bot.core.blocks import SECTION_TEXT
-from knowledge.base import ENTRIES, REQUIRED, load_dimensions, load_entries, parse_entry, seed_titles
+from knowledge.base import ENTRIES, REQUIRED, load_dimensions, load_entries, load_outside, parse_entry, seed_titles
+from knowledge.scope import SIGNS, outside
 
 SEEDS = set(seed_titles())
 ENTRY_FILES = sorted(ENTRIES.glob("*.md"))
@@ -75,3 +76,14 @@ def test_comparison_table_is_complete():
     for d in dims:
         assert d.docker and d.ami and d.detail and set(d.related) <= ids
         assert len(d.detail) <= SECTION_TEXT
+
+
+def test_no_entry_phrasing_is_declined_as_another_topic():
+    """knowledge.scope declines before any search; a sign that catches an entry's own wording is too broad."""
+    caught = [(e.id, q) for e in load_entries() for q in (e.title, *e.questions) if outside(q)]
+    assert caught == []
+
+
+def test_every_sign_of_another_topic_declines_some_curated_near_miss():
+    caught = {found.topic for q in load_outside() if (found := outside(q))}
+    assert caught == {sign.topic for sign in SIGNS}  # no sign is dead weight
