@@ -66,3 +66,16 @@ def test_ask_keeps_the_question_as_typed_outside_ascii():
     curly, straight = imagebot("ask", "what\u2019s an ami, exactly?"), imagebot("ask", "what's an ami, exactly?")
     assert curly.returncode == 0 and curly.stdout == straight.stdout
     assert "\\u2019" not in curly.stdout
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`imagebot run "/image help" | head -1`: the pipe closes before the output is written."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "/image help"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    proc.stdout.close()  # the reader is gone before the bot writes a line
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141 and "Traceback" not in stderr, stderr
