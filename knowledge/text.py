@@ -28,7 +28,7 @@ STOPWORDS = frozenset(
     just me might more most my need needs no not of on one only or other our out over own same shall she
     should so some such than that the their them then there these they this those through to too under up
     us use used using very vs versus was way we were what when where which while who why will with would
-    you your yours please tell explain show give want know thing things really much many best good better
+    you your yours please tell explain show give want know thing things really much best good better
     great lot lots like another dont doesnt didnt isnt arent cant wont come comes
     whats hows wheres whys whos thats theres""".split()
 )

@@ -174,3 +174,12 @@ def test_naming_another_topic_alongside_images_still_gets_the_answer(question, e
 def test_the_topic_named_is_escaped_in_the_reply(ctx):
     reply = dispatch(ctx, "/image ask iam `<!channel>` keys")
     assert "<!channel>" not in reply.to_blocks()[0]["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["how many containers can i run on one ec2 instance", "how many docker containers fit on a t3.medium"],
+)
+def test_a_capacity_question_gets_the_entry_on_containers_per_host(question):
+    answer = find_answer(question)  # "many" is what the question is about: it was once dropped as a stopword
+    assert answer.match is not None and answer.match.entry.id == "containers-on-ec2-hosts"

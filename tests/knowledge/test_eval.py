@@ -54,7 +54,7 @@ def test_out_of_scope_questions_get_no_answer():
 # The measured half's figures when the calibration was last fitted: a change that scores lower fails here.
 # (The targets are 97% right, 99% among choices, 100% declined; `imagebot kb eval` says how far off.)
 FLOOR_RIGHT = 0.70  # 79 of 112
-FLOOR_AMONG = 0.83  # 94 of 112
+FLOOR_AMONG = 0.84  # 95 of 112
 FLOOR_DECLINED = 0.95  # 40 of 42
 
 
