@@ -38,10 +38,13 @@ def echo(value: str, limit: int = ECHO_LIMIT) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def brief_command(command: str, word_limit: int = 24) -> str:
-    """A command shown beside a choice it runs, with any long word (a question riding along) as `…`."""
+def brief_command(command: str, word_limit: int = 40) -> str:
+    """A command shown beside a choice it runs, with a question riding along (or any long word) as `…`.
+
+    An entry id or an AMI id stays whole: `/image ask --id restart-containers-on-boot --asked …`.
+    """
     try:
         words = shlex.split(command)
     except ValueError:
         return echo(command)
-    return " ".join(w if len(w) <= word_limit else "…" for w in words)
+    return " ".join(w if len(w) <= word_limit and len(w.split()) == 1 else "…" for w in words)

@@ -169,6 +169,8 @@ def test_shell_takes_the_number_of_a_choice(ctx):
     text = out.getvalue()
     assert "  1. " in text and "Did you mean" in text
     assert find_answer(question).choices[0].entry.title in text.split("  1. ", 1)[1].split("\n", 1)[1]
+    first = find_answer(question).choices[0].entry.id  # the choice shows the command to type, minus the question
+    assert f"(/image ask --id {first} --asked …)" in text
 
 
 @pytest.mark.parametrize(
