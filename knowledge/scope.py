@@ -61,7 +61,7 @@ SIGNS: tuple[Sign, ...] = (
     Sign(
         "an AWS, database or Kubernetes topic other than images",
         _words(
-            *("iam", "access key", "access keys", "secret key", "secret keys", "mfa", "sso", "billing"),
+            *("iam", "access key", "access keys", "secret key", "secret keys", "mfa", "sso", "billing", "bill"),
             *("invoice", "invoices", "budget", "budgets", "cost explorer", "savings plan", "savings plans"),
             *("vpc", "vpcs", "peering", "transit gateway", "route53", "route 53", "route table", "cloudfront"),
             *("lambda", "dynamodb", "rds", "aurora", "s3 bucket", "s3 buckets", "cloudtrail", "guardduty"),

@@ -150,6 +150,7 @@ def test_cli_ask_json_no_match_exits_non_zero():
         ("gcp machine image vs custom image, which for backups", "gcp"),
         ("my pod is stuck in CrashLoopBackOff", "CrashLoopBackOff"),
         ("vpc peering between two accounts times out", "vpc"),
+        ("how much is my aws bill this month", "bill"),
     ],
 )
 def test_a_question_plainly_on_another_topic_is_declined_saying_what_the_bot_covers(ctx, question, named):
