@@ -78,6 +78,8 @@ class Score:
     right: int = 0  # the right entry, as the single answer
     among: int = 0  # the right entry answered or among the "did you mean" choices
     wrong: int = 0  # a single answer, and the wrong one
+    first: int = 0  # the right entry ranked first, whatever was decided (the ranking's ceiling for `right`)
+    top3: int = 0  # the right entry among the three ranked first (the ceiling for `among`)
     out_of_scope: int = 0
     declined: int = 0  # out of scope and not answered (offered choices or nothing)
     offered: int = 0  # out of scope and offered choices
@@ -94,6 +96,9 @@ class Score:
                 self.misses.append(f"out of scope, answered {answered}: {question.q}")
             return
         self.in_scope += 1
+        ranked = [m.entry.id for m in decision.ranked[:3]]
+        self.first += bool(ranked) and ranked[0] in question.right
+        self.top3 += bool(question.right & set(ranked))
         self.right += answered in question.right
         self.among += answered in question.right or bool(question.right & set(ids))
         self.wrong += answered is not None and answered not in question.right
@@ -106,7 +111,8 @@ class Score:
             f"{self.half:9s} in scope {self.right}/{self.in_scope} right ({pct(self.right, self.in_scope)}), "
             f"{self.among}/{self.in_scope} among choices ({pct(self.among, self.in_scope)}), {self.wrong} wrong; "
             f"out of scope {self.declined}/{self.out_of_scope} declined ({pct(self.declined, self.out_of_scope)}), "
-            f"{self.offered} offered choices"
+            f"{self.offered} offered choices; ranked first {self.first}/{self.in_scope}, "
+            f"in the top three {self.top3}/{self.in_scope}"
         )
 
 

@@ -97,6 +97,7 @@ def test_kb_eval_prints_both_halves():
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("tune ") and lines[1].startswith("measured "), proc.stdout + proc.stderr
     assert "right" in lines[1] and "among choices" in lines[1] and "declined" in lines[1]
+    assert "ranked first" in lines[1] and "in the top three" in lines[1]  # where the ranking alone would stop
     assert lines[2].startswith("targets on the measured half")
     assert proc.returncode == (0 if lines[2].endswith(": met") else 1)
 
