@@ -31,9 +31,9 @@ class Outside:
 
 
 def _words(*words: str) -> re.Pattern[str]:
-    """Whole words or phrases, any case; a space matches a space or a hyphen."""
+    """Whole words or phrases, any case; a space matches a space or a hyphen; `ami-0abc` holds `ami`."""
     alternatives = "|".join(re.escape(w).replace(r"\ ", r"[\s-]") for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 # AWS's image services and their tools: naming one keeps a question in.

@@ -184,3 +184,11 @@ def test_the_topic_named_is_escaped_in_the_reply(ctx):
 def test_a_capacity_question_gets_the_entry_on_containers_per_host(question):
     answer = find_answer(question)  # "many" is what the question is about: it was once dropped as a stopword
     assert answer.match is not None and answer.match.entry.id == "containers-on-ec2-hosts"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["which iam permissions do i need to copy ami-0123456789abcdef0", "iam permissions for describe-images"],
+)
+def test_an_ami_id_or_an_aws_command_keeps_a_question_in_scope(question):
+    assert find_answer(question).outside is None  # `ami-0…` and `describe-images` name images
