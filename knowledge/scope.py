@@ -44,7 +44,8 @@ ABOUT_IMAGES = (
     *("image", "images", "img", "imgs", "docker", "dockerfile", "dockerfiles", "container", "containers"),
     *("snapshot", "snapshots", "registry", "registries", "launch template", "launch templates", "marketplace"),
     *("golden", "bake", "baked", "baking", "layer", "layers", "pull", "pulls", "pulling", "push", "pushing"),
-    *("instance", "instances"),
+    *("instance", "instances", "deregister", "deregistered", "deregistering", "deprecate", "deprecated"),
+    *("deprecation", "describe-images", "create-image", "copy-image"),
 )
 
 SIGNS: tuple[Sign, ...] = (

@@ -188,7 +188,11 @@ def test_a_capacity_question_gets_the_entry_on_containers_per_host(question):
 
 @pytest.mark.parametrize(
     "question",
-    ["which iam permissions do i need to copy ami-0123456789abcdef0", "iam permissions for describe-images"],
+    [
+        "which iam permissions do i need to copy ami-0123456789abcdef0",
+        "iam permissions for describe-images",
+        "iam policy to deregister",
+    ],
 )
 def test_an_ami_id_or_an_aws_command_keeps_a_question_in_scope(question):
     assert find_answer(question).outside is None  # `ami-0…` and `describe-images` name images
