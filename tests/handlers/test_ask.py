@@ -22,6 +22,8 @@ from tests.support.signing import action_body, mention_body, send, slash_command
         ("difference between docker images and virtual machines images", "docker-image-vs-ami"),
         ("find the newest amazon linux ami", "latest-amazon-linux-ami"),
         ("build one image for graviton and intel", "multi-arch-images"),
+        ("whats an ami", "ami-contents"),  # the issue's own example, as typed in chat
+        ("what is an ami exactly", "ami-contents"),  # 'exactly' once pulled in the 'exact ID' of deprecation
     ],
 )
 def test_questions_in_peoples_own_words_find_the_entry(question, entry):
