@@ -12,6 +12,7 @@ of its own checks run. A mistyped option name gets a "did you mean".
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from bot.core.command import PREFIX, Command, OptionValue
@@ -23,12 +24,19 @@ from bot.framework.subcommand import Registry, Subcommand
 
 HELP_WORDS = ("-h", "--help")
 CURLY_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
+APOSTROPHE = re.compile(r"(?<=[^\W_])'(?=[^\W_])")  # between two letters or digits
+LETTER_QUOTE = "\ue000"  # a private-use character stands in for it while shlex splits
 
 
 def tokenize(text: str) -> list[str]:
-    """Split like a shell (quotes group words); Slack's curly quotes count as quotes."""
+    """Split like a shell (quotes group words); Slack's curly quotes count as quotes.
+
+    An apostrophe inside a word ("what's", "don't", `--name Ann's`) is a letter, not a quote: questions
+    are full of them, and a shell would stop at the first one asking for the quote to be closed.
+    """
+    guarded = APOSTROPHE.sub(LETTER_QUOTE, text.translate(CURLY_QUOTES))
     try:
-        return shlex.split(text.translate(CURLY_QUOTES))
+        return [word.replace(LETTER_QUOTE, "'") for word in shlex.split(guarded)]
     except ValueError:
         raise CommandError(
             f'A quote is not closed. Close it, or drop the quotes: `{PREFIX} ask "what is an AMI?"`'

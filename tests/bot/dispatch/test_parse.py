@@ -3,7 +3,7 @@ import pytest
 from bot.core.command import Command
 from bot.core.errors import CommandError
 from bot.core.reply import Reply
-from bot.dispatch.parse import parse
+from bot.dispatch.parse import parse, tokenize
 from bot.dispatch.run import dispatch
 from bot.framework.context import Context
 from bot.framework.options import Flag, Number, Text
@@ -67,6 +67,14 @@ def test_quotes_group_words_and_flags_take_no_value():
 
 def test_slack_curly_quotes_work_like_straight_ones():
     assert parse("ami status \u201cmy image\u201d", REG).args == ("my image",)
+
+
+def test_an_apostrophe_inside_a_word_is_a_letter_not_a_quote():
+    """`/image ask what's an AMI` is how people type; it used to say a quote was not closed."""
+    assert tokenize("ask what's an ami") == ["ask", "what's", "an", "ami"]
+    assert tokenize("ask i don't know what\u2019s in it") == ["ask", "i", "don't", "know", "what's", "in", "it"]
+    assert parse('ami status ami-0abc --name "Ann\'s image"', REG).option("name") == "Ann's image"
+    assert parse("ami status ami-0abc --name 'web base'", REG).option("name") == "web base"  # still a quote
 
 
 def test_bare_command_is_help():
