@@ -71,6 +71,14 @@ SIGNS: tuple[Sign, ...] = (
         ),
         _words(*ABOUT_IMAGES),
     ),
+    Sign(
+        "an office IT question",
+        _words(
+            *("laptop", "laptops", "keyboard", "monitor setup", "wifi", "wi-fi", "vpn", "printer", "payroll"),
+            *("vacation", "expense report", "password reset", "reset my password"),
+        ),
+        _words(*ABOUT_IMAGES),
+    ),
 )
 
 

@@ -153,6 +153,7 @@ def test_cli_ask_json_no_match_exits_non_zero():
         ("my pod is stuck in CrashLoopBackOff", "CrashLoopBackOff"),
         ("vpc peering between two accounts times out", "vpc"),
         ("how much is my aws bill this month", "bill"),
+        ("what's a good laptop for a developer", "laptop"),  # once answered from docker-use-cases
     ],
 )
 def test_a_question_plainly_on_another_topic_is_declined_saying_what_the_bot_covers(ctx, question, named):
