@@ -53,7 +53,7 @@ def safe_for_terminal(text: str) -> str:
 
 def plain(text: str, color: bool = False) -> str:
     """One mrkdwn string as terminal text (see the module docstring)."""
-    pieces = safe_for_terminal(str(text)).split("`")
+    pieces = safe_for_terminal(str(text)).replace(HOLD, "?").split("`")  # the stand-in is ours alone
     if len(pieces) % 2 == 0:  # an unpaired backtick is a character, not the start of code
         pieces[-2:] = ["`".join(pieces[-2:])]
     prose = [_prose(p, color) for p in pieces[::2]]
@@ -72,7 +72,7 @@ def _prose(text: str, color: bool) -> str:
         tokens.append(_token(match.group(1), match.group(2)))
         return HOLD
 
-    text = _TOKEN.sub(hold, text.replace(HOLD, "?"))
+    text = _TOKEN.sub(hold, text)
     text = _EMOJI_CODE.sub(_emoji, text)
     for pattern, (on, off) in _STYLES:
         text = pattern.sub(f"{on}\\1{off}" if color else r"\1", text)

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.core.markup import link, md, mention
@@ -109,6 +109,7 @@ def test_hostile_outside_text_is_shown_exactly_as_it_came(text):
 
 
 @given(st.lists(st.sampled_from([*FRAGMENTS, "*", "_", "`", ":x:", "\x1b", "\ue000", " "]), max_size=12).map("".join))
+@example(text="`\ue000`")  # the stand-in inside a code span (a CI run found it)
 def test_any_mix_of_markup_renders_without_crashing_or_escapes(text):
     for color in (False, True):
         shown = plain(text, color=color)
