@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import docker.errors
+import hypothesis
 import pytest
 import redis
 
@@ -32,6 +33,12 @@ from tests.support.slack_api import SlackStandIn
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 KEEP_ENV = ("IMAGEBOT_TEST_REDIS_URL", "IMAGEBOT_CACHE_DIR")
+
+# Under CI the property tests draw the same examples on every run: a new failure is then a change's doing,
+# not the luck of the draw. Run without CI to let Hypothesis look for new ones; pin what it finds with @example.
+hypothesis.settings.register_profile("ci", derandomize=True, print_blob=True)
+if IN_CI:
+    hypothesis.settings.load_profile("ci")
 
 
 def pytest_configure(config: pytest.Config) -> None:
