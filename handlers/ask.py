@@ -25,6 +25,7 @@ from handlers.shared.topics import related_buttons, share_button, short_title
 from knowledge.answers import Answer, find_answer
 from knowledge.base import Entry, entries_by_id
 from knowledge.feedback import CHOICES, NO_MATCH, PICKED
+from knowledge.scope import Outside
 
 log = logging.getLogger(__name__)
 QUESTION_IN_BUTTON = 1000  # a button's value holds at most 2000 characters; the question rides along for 👎
@@ -62,7 +63,7 @@ def ask(ctx: Context, cmd: Command) -> Reply:
     if answer.match is None:
         _record_gap(ctx, answer)
         if answer.outside is not None:
-            return outside_reply(answer)
+            return outside_reply(answer, answer.outside)
         return choices_reply(answer) if answer.choices else no_match_reply(answer)
     reply = entry_reply(answer.match.entry, ctx, shared=cmd.flag("shared"), question=question)
     reply.data = answer.to_json()
@@ -127,14 +128,13 @@ def no_match_reply(answer: Answer) -> Reply:
     return Reply(parts=parts, data=answer.to_json())
 
 
-def outside_reply(answer: Answer) -> Reply:
+def outside_reply(answer: Answer, topic: Outside) -> Reply:
     """Plainly another topic (knowledge.scope): say what the bot covers rather than offer unrelated entries."""
-    assert answer.outside is not None
     text = md(
         "That sounds like {} (you mentioned `{}`), which I don't cover. "
         "I know about Docker images, AMIs, and running them on AWS.",
-        answer.outside.topic,
-        echo(answer.outside.named),
+        topic.topic,
+        echo(topic.named),
     )
     footer = (
         "About AMIs or Docker images after all? Ask again and name them (an AMI, ECR, a Dockerfile), "

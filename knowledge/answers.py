@@ -75,16 +75,16 @@ class Answer:
         }
 
 
-NOT_ENGLISH = Decision("none", 0.0, (), ())  # also for a question declined before the search
+DECLINED = Decision("none", 0.0, (), ())  # decided before any search: not English, or plainly another topic
 
 
 def find_answer(question: str) -> Answer:
     """The entry that surely answers the question, else the choices worth offering, else nothing."""
     if not is_english(question):
-        return Answer(question, NOT_ENGLISH, english=False)
+        return Answer(question, DECLINED, english=False)
     topic = outside(question)
     if topic is not None:
-        return Answer(question, NOT_ENGLISH, outside=topic)
+        return Answer(question, DECLINED, outside=topic)
     query, candidates = index().search(question)
     return Answer(question, decide(query, candidates))
 

@@ -40,14 +40,15 @@ def load_questions(path: Path = QUESTIONS) -> list[Question]:
     formats score the same way. A line without `half` counts as measured. A malformed line raises a
     KnowledgeError naming the file and line.
     """
+    texts: dict[str, str] = {}  # entry id -> its title and answer, lower-cased; read once, for `must` lines
     questions: list[Question] = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
-            questions.append(_question(line, f"{path.name} line {number}"))
+            questions.append(_question(line, f"{path.name} line {number}", texts))
     return questions
 
 
-def _question(line: str, where: str) -> Question:
+def _question(line: str, where: str, texts: dict[str, str]) -> Question:
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -61,13 +62,14 @@ def _question(line: str, where: str) -> Question:
         return Question(row["q"], half, False, frozenset([row["expect"], *map(str, row.get("also") or ())]))
     must = row.get("must")
     if isinstance(must, list) and must and all(isinstance(g, list) and g for g in must):
-        return Question(row["q"], half, False, _holding([[str(w) for w in g] for g in must]))
+        if not texts:
+            texts.update((e.id, f"{e.title}\n{e.answer}".lower()) for e in load_entries())
+        return Question(row["q"], half, False, _holding([[str(w) for w in g] for g in must], texts))
     raise KnowledgeError(f'{where}: neither "expect", "must" nor "out_of_scope"; {FORMAT}')
 
 
-def _holding(groups: list[list[str]]) -> frozenset[str]:
+def _holding(groups: list[list[str]], texts: dict[str, str]) -> frozenset[str]:
     """The entries whose title and answer hold one word (case-insensitive) of every group."""
-    texts = {e.id: f"{e.title}\n{e.answer}".lower() for e in load_entries()}
     return frozenset(i for i, text in texts.items() if all(any(w.lower() in text for w in g) for g in groups))
 
 

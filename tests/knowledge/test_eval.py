@@ -1,7 +1,6 @@
 """The question sets: the team's dev set, and the project's own set in two halves (tuning and measured)."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,9 +90,7 @@ def test_the_calibration_is_fitted_on_the_tuning_half_alone():
 
 
 def test_kb_eval_prints_both_halves():
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "kb", "eval"], capture_output=True, text=True, env=os.environ, timeout=120
-    )
+    proc = kb_eval()
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("tune ") and lines[1].startswith("measured "), proc.stdout + proc.stderr
     assert "right" in lines[1] and "among choices" in lines[1] and "declined" in lines[1]
