@@ -69,6 +69,8 @@ PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bec2s\b", " ec2 instances "),
         (r"\btf\b", " terraform "),
         (r"\blt\b", " launch template "),
+        (r"\bpv\b", " paravirtual "),
+        (r"\bsgs?\b", " security group "),
     )
 )
 
@@ -98,6 +100,7 @@ RELATED_STEMS: dict[str, tuple[str, ...]] = {
     "recent": ("latest",),
     "vm": ("instanc", "ec2"),
     "contain": ("docker",),
+    "live": ("store",),
 }
 RELATED_WEIGHT = 0.4
 

@@ -195,9 +195,10 @@ def test_a_capacity_question_gets_the_entry_on_containers_per_host(question):
         ("trivy", "ecr-replication-cache-scanning", "trivy image --exit-code 1"),
         ("scratch", "reduce-docker-image-size", "FROM scratch"),
         ("publish a port from my container on ec2", "install-docker-on-ec2", "security group"),
+        ("hvm vs pv", "ami-metadata", "paravirtual"),  # chat shorthand: "pv" is read as "paravirtual"
     ],
 )
-def test_a_one_word_tool_or_a_port_question_gets_the_entry_that_explains_it(question, entry, says):
+def test_a_tool_a_shorthand_or_a_port_question_gets_the_entry_that_explains_it(question, entry, says):
     answer = find_answer(question)  # "scratch" once got the container-host AMIs ("build from scratch")
     assert answer.match is not None and answer.match.entry.id == entry
     assert says in answer.match.entry.answer
