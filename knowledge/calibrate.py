@@ -74,8 +74,8 @@ def calibrate(entries: Sequence[Entry], outside: Sequence[str], questions: Seque
     labelled = [e for e in [*curated, *tune] if id(e) in rows]
     judged: list[Judged] = []
     for fold in range(FOLDS):  # the tuning questions' probabilities come from judges that did not see them
-        held = [e for i, e in enumerate(tune) if i % FOLDS == fold and id(e) in rows]
-        seen = [e for e in labelled if e.question is None or tune.index(e) % FOLDS != fold]
+        held = [e for e in tune if _fold("tune", e.question.q) == fold and id(e) in rows]  # type: ignore[union-attr]
+        seen = [e for e in labelled if e.question is None or _fold("tune", e.question.q) != fold]
         fold_judge = _fit_judge(seen, rows, ranker)
         for e in held:
             ranked = rank(e.candidates, ranker)
@@ -103,7 +103,7 @@ def _held_out(entries: Sequence[Entry], outside: Sequence[str], fold: int) -> li
     """One fold's phrasings and out-of-scope lines, searched in an index built without them."""
 
     def held(*key: str) -> bool:
-        return int(hashlib.sha256("\0".join(key).encode()).hexdigest(), 16) % FOLDS == fold
+        return _fold(*key) == fold
 
     kept = [replace(e, questions=tuple(q for q in e.questions if not held(e.id, q))) for e in entries]
     index = Index(kept, [q for q in outside if not held("outside", q)])
@@ -112,6 +112,11 @@ def _held_out(entries: Sequence[Entry], outside: Sequence[str], fold: int) -> li
     ]
     examples += [Example(frozenset(), None, *index.search(q)) for q in outside if held("outside", q)]
     return examples
+
+
+def _fold(*key: str) -> int:
+    """A stable fold for an example, from its text: adding or removing one example moves no other."""
+    return int(hashlib.sha256("\0".join(key).encode()).hexdigest(), 16) % FOLDS
 
 
 def _fit_judge(examples: Sequence[Example], rows: dict[int, list[float]], ranker: Logistic) -> Logistic:
