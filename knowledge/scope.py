@@ -2,9 +2,9 @@
 
 The search's confidence is learnt from examples, and a near miss that shares words with an entry
 ("rotate my IAM access keys", "an image of a GCE disk") can still score like a real question. A few
-topics are recognisable by name alone: another cloud, and AWS or Kubernetes matters that are not
-about images. A question naming one of them, and none of the words that would make it ours, is
-declined with a reply that says what the bot covers.
+topics are recognisable by name alone: another cloud or a desktop VM, AWS or Kubernetes matters that
+are not about images, desktop tools for local development, office IT. A question naming one of them,
+and none of the words that would make it ours, is declined with a reply that says what the bot covers.
 
 Every entry's title and phrasings are checked against these signs (tests/knowledge/test_lint.py):
 a sign that would decline one of them is too broad. Add a name here when a question on a topic
@@ -56,6 +56,8 @@ SIGNS: tuple[Sign, ...] = (
             *("compute engine", "gce", "gke", "aks", "artifact registry", "oracle cloud", "ocir", "alibaba"),
             *("aliyun", "digitalocean", "droplet", "droplets", "hetzner", "linode", "vultr", "openstack"),
             *("glance", "vsphere", "vcenter", "hyper-v", "hyperv", "proxmox", "vagrant", "ibm cloud", "heroku"),
+            *("virtualbox", "vmware fusion", "vmware workstation", "parallels desktop", "oci custom image"),
+            *("oci custom images", "tenancy", "tenancies"),
         ),
         _words("aws", "amazon", "docker", *SERVICES),  # "will my docker image run on gcp too?" is ours
     ),
@@ -68,8 +70,16 @@ SIGNS: tuple[Sign, ...] = (
             *("lambda", "dynamodb", "rds", "aurora", "s3 bucket", "s3 buckets", "cloudtrail", "guardduty"),
             *("secrets manager", "crashloopbackoff", "helm chart", "helm charts", "ingress", "configmap"),
             *("postgres", "postgresql", "mysql", "mariadb", "mongodb", "read replica", "read replicas"),
+            *("cloudwatch", "composite alarm", "composite alarms"),
         ),
         _words(*ABOUT_IMAGES),
+    ),
+    Sign(
+        "a desktop tool for local development",
+        _words("podman desktop", "rancher desktop", "colima", "orbstack", "minikube"),
+        # not "docker" or "container": each of these runs containers; an image or AWS makes it ours. (Not
+        # "docker desktop": why it runs a Linux VM is a question the portability entry answers)
+        _words("aws", "amazon", *SERVICES, "image", "images", "dockerfile", "registry", "layer", "layers"),
     ),
     Sign(
         "an office IT question",

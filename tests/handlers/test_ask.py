@@ -154,6 +154,9 @@ def test_cli_ask_json_no_match_exits_non_zero():
         ("vpc peering between two accounts times out", "vpc"),
         ("how much is my aws bill this month", "bill"),
         ("what's a good laptop for a developer", "laptop"),  # once answered from docker-use-cases
+        ("my VirtualBox VM won't boot on the new MacBook", "VirtualBox"),  # once import-vm-as-ami, 0.76
+        ("podman desktop or colima for local dev on a mac?", "podman desktop"),  # once portability, 0.88
+        ("cloudwatch composite alarms", "cloudwatch"),
     ],
 )
 def test_a_question_plainly_on_another_topic_is_declined_saying_what_the_bot_covers(ctx, question, named):
@@ -168,6 +171,8 @@ def test_a_question_plainly_on_another_topic_is_declined_saying_what_the_bot_cov
     [
         ("will my docker image run on gcp and azure too", "portability"),  # another cloud, with Docker
         ("iam policy so our ci can push images to ecr", "ecr"),  # IAM, about images
+        ("turn a virtualbox vm into an ami", "import-vm-as-ami"),  # a desktop VM platform, with an AMI
+        ("colima on my mac builds an arm64 image that won't run on ec2", "multi-arch-images"),
     ],
 )
 def test_naming_another_topic_alongside_images_still_gets_the_answer(question, entry):
