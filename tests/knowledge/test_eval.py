@@ -53,9 +53,9 @@ def test_out_of_scope_questions_get_no_answer():
 # Floors on the measured half, at or one question under its figures when the calibration was last fitted:
 # a change that scores lower fails here. (Changes are chosen on the tuning half; the targets are
 # 97% right, 99% among choices, 100% declined; `imagebot kb eval` says how far off.)
-FLOOR_RIGHT = 0.70  # at least 79 of 112 (now 79)
-FLOOR_AMONG = 0.83  # at least 93 of 112 (now 94)
-FLOOR_DECLINED = 0.95  # at least 40 of 42 (now 40)
+FLOOR_RIGHT = 0.745  # at least 129 of 173 (now 130)
+FLOOR_AMONG = 0.855  # at least 148 of 173 (now 149)
+FLOOR_DECLINED = 0.95  # at least 63 of 66 (now 63)
 
 
 def test_the_question_set_is_big_varied_and_split_in_two():
