@@ -2,13 +2,14 @@
 
 1. The ranker learns, from every candidate entry of every in-scope tuning question, which signals
    mark the right entry.
-2. The judge learns when the top-ranked entry is right, from rankings made by rankers that did not
-   see the question (5-fold cross-fitting), so its confidence is what a new question will get.
+2. The judge learns when the top-ranked entry is right, and the chooser when the best three hold it,
+   from curated examples and the tuning questions; each tuning question is scored by a judge and a
+   chooser that did not see it (5-fold cross-fitting), so its figures are what a new question gets.
 3. The thresholds maximise right answers on the tuning half with a wrong answer costing two right
-   ones and an out-of-scope answer twenty; choices are offered where they usually hold the right entry
-   (useless choices cost a quarter of a right answer, choices for an out-of-scope question one: a
-   "did you mean" that misses is one more try, a flat "no match" for a question the base covers is a
-   dead end).
+   ones and an out-of-scope answer twenty; below that, choices are offered where the chooser says they
+   usually hold the right entry (useless choices cost a quarter of a right answer, choices for an
+   out-of-scope question one: a "did you mean" that misses is one more try, a flat "no match" for a
+   question the base covers is a dead end).
 Run it after changing entries, phrasings or the search; `imagebot kb eval` then scores both halves.
 """
 
@@ -20,16 +21,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from knowledge.base import Entry
 from knowledge.confidence import (
     CALIBRATION,
-    CHOICES,
     JUDGE_FEATURES,
     RANK_FEATURES,
     Best,
     judge_features,
+    offered,
     rank,
     rank_features,
 )
@@ -46,7 +47,16 @@ CHOICE_FLOOR = 0.05
 COST_WRONG, COST_OUTSIDE = 2.0, 20.0
 COST_USELESS_CHOICES = 0.25  # choices without the right entry: one more try for the asker
 COST_OUTSIDE_CHOICES = 1.0  # choices for a question the base cannot answer: a false hope
-Judged = tuple[Question, float, str, list[str]]  # question, judge probability, top entry, choices
+
+
+class Judged(NamedTuple):
+    """A tuning question as judges that did not see it scored it."""
+
+    question: Question
+    confidence: float  # the judge's probability that the top entry is right
+    top: str  # the top entry's id
+    choices: list[str]  # the ids a "did you mean" would offer
+    holds: float  # the chooser's probability that those choices hold the right entry
 
 
 @dataclass(frozen=True)
@@ -77,13 +87,17 @@ def calibrate(entries: Sequence[Entry], outside: Sequence[str], questions: Seque
         held = [e for e in tune if _fold("tune", e.question.q) == fold and id(e) in rows]  # type: ignore[union-attr]
         seen = [e for e in labelled if e.question is None or _fold("tune", e.question.q) != fold]
         fold_judge = _fit_judge(seen, rows, ranker)
+        fold_chooser = _fit_chooser(seen, rows, ranker)
         for e in held:
             ranked = rank(e.candidates, ranker)
-            ids = [m.entry.id for m in ranked[:CHOICES] if m.score >= CHOICE_FLOOR]
-            judged.append((e.question, fold_judge.probability(rows[id(e)]), ranked[0].entry.id, ids))  # type: ignore[arg-type]
+            row = rows[id(e)]
+            ids = [m.entry.id for m in offered(ranked, CHOICE_FLOOR)]
+            confidence, holds = fold_judge.probability(row), fold_chooser.probability(row)
+            judged.append(Judged(e.question, confidence, ranked[0].entry.id, ids, holds))  # type: ignore[arg-type]
     judge = _fit_judge(labelled, rows, ranker)
+    chooser = _fit_chooser(labelled, rows, ranker)
     answer_at = _answer_threshold(judged)
-    below = [j for j in judged if j[1] < answer_at]
+    below = [j for j in judged if j.confidence < answer_at]
     choices_at = _choices_threshold(below)
     return {
         "about": "fitted by `imagebot kb calibrate`: models on curated examples and the tuning half, "
@@ -96,6 +110,7 @@ def calibrate(entries: Sequence[Entry], outside: Sequence[str], questions: Seque
         "tuning_value": round(_answer_value(judged, answer_at) + _choices_value(below, choices_at), 2),
         "ranker": ranker.to_json(),
         "judge": judge.to_json(),
+        "chooser": chooser.to_json(),
     }
 
 
@@ -129,6 +144,17 @@ def _fit_judge(examples: Sequence[Example], rows: dict[int, list[float]], ranker
     return fit(JUDGE_FEATURES, [rows[id(e)] for e in examples], labels)
 
 
+def _fit_chooser(examples: Sequence[Example], rows: dict[int, list[float]], ranker: Logistic) -> Logistic:
+    """Whether a "did you mean" would hold the right entry, from the judge's features.
+
+    Offering choices where the top entry is unlikely to be right (the judge's probability, as before)
+    offered them to 7 of 68 out-of-scope tuning questions; asking whether the choices hold the right
+    one offers them to 1, with as many right entries among them.
+    """
+    labels = [bool(e.right & {m.entry.id for m in offered(rank(e.candidates, ranker), CHOICE_FLOOR)}) for e in examples]
+    return fit(JUDGE_FEATURES, [rows[id(e)] for e in examples], labels)
+
+
 def write(data: dict[str, Any], path: Path = CALIBRATION) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
@@ -150,7 +176,7 @@ def _fit_ranker(examples: Sequence[Example]) -> Logistic:
 def _answer_value(judged: Sequence[Judged], t: float) -> float:
     """Right answers at cut `t`, less the cost of the wrong and the out-of-scope ones."""
     total = 0.0
-    for question, p, top, _ids in judged:
+    for question, p, top, _ids, _holds in judged:
         if p < t:
             continue
         if question.out_of_scope:
@@ -163,7 +189,7 @@ def _answer_value(judged: Sequence[Judged], t: float) -> float:
 def _choices_value(judged: Sequence[Judged], t: float) -> float:
     """Choices that hold the right entry at cut `t`, less the cost of useless ones."""
     total = 0.0
-    for question, p, _top, ids in judged:
+    for question, _p, _top, ids, p in judged:
         if p < t or not ids:
             continue
         if question.out_of_scope:
@@ -174,11 +200,11 @@ def _choices_value(judged: Sequence[Judged], t: float) -> float:
 
 
 def _answer_threshold(judged: Sequence[Judged]) -> float:
-    return _best_cut(sorted({j[1] for j in judged}), lambda t: _answer_value(judged, t))
+    return _best_cut(sorted({j.confidence for j in judged}), lambda t: _answer_value(judged, t))
 
 
 def _choices_threshold(judged: Sequence[Judged]) -> float:
-    return _best_cut(sorted({j[1] for j in judged}), lambda t: _choices_value(judged, t))
+    return _best_cut(sorted({j.holds for j in judged}), lambda t: _choices_value(judged, t))
 
 
 def _best_cut(probabilities: list[float], value: Any) -> float:

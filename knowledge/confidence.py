@@ -1,17 +1,20 @@
 """From search signals to one honest decision: answer, offer up to three choices, or decline.
 
-Two small logistic models, fitted on the tuning half of the project's question set
+Three small logistic models, fitted on the tuning half of the project's question set
 (knowledge.calibrate writes them to knowledge/calibration.json):
 - the ranker scores each candidate entry from its signals (BM25, phrasings, trigrams, coverage);
 - the judge gives the probability that the top-ranked entry is the right answer, from the ranker's
   score, its margin over the runner-up, coverage, words the base never uses, and how much closer the
-  question is to a curated out-of-scope example than to the entry.
+  question is to a curated out-of-scope example than to the entry;
+- the chooser, from the same features, the probability that the best three hold the right entry:
+  below the answer threshold it decides between "did you mean" and an honest no.
 The two thresholds (answer, choices) are chosen on the same half; the other half only measures.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -78,8 +81,9 @@ class Decision:
 class Calibration:
     ranker: Logistic
     judge: Logistic
+    chooser: Logistic  # the probability that the choices hold the right entry
     answer_at: float  # judge probability at or above which the top entry is the answer
-    choices_at: float  # ... at or above which the best entries are offered as choices
+    choices_at: float  # below that, chooser probability at or above which the choices are offered
     choice_floor: float  # a choice's ranker probability must be at least this
 
     @classmethod
@@ -92,6 +96,7 @@ class Calibration:
         return cls(
             Logistic.from_json(data["ranker"]),
             Logistic.from_json(data["judge"]),
+            Logistic.from_json(data["chooser"]),
             float(data["answer_at"]),
             float(data["choices_at"]),
             float(data["choice_floor"]),
@@ -173,16 +178,22 @@ def rank(candidates: list[Candidate], ranker: Logistic) -> list[Match]:
     return sorted(matches, key=lambda m: (-m.rank, m.entry.id))
 
 
+def offered(ranked: Sequence[Match], floor: float) -> tuple[Match, ...]:
+    """What a "did you mean" offers: the best entries, at most three, each at least `floor` likely."""
+    return tuple(m for m in ranked[:CHOICES] if m.score >= floor)
+
+
 def decide(query: Query, candidates: list[Candidate], cal: Calibration | None = None) -> Decision:
     cal = cal or calibration()
     ranked = rank(candidates, cal.ranker)
     if not ranked:
         return Decision("none", 0.0, (), ())
-    confidence = cal.judge.probability(judge_features(query, ranked))
+    features = judge_features(query, ranked)
+    confidence = cal.judge.probability(features)
     top = tuple(ranked[:5])
     if confidence >= cal.answer_at:
         return Decision("answer", confidence, top, ())
-    choices = tuple(m for m in ranked[:CHOICES] if m.score >= cal.choice_floor)
-    if confidence >= cal.choices_at and choices:
+    choices = offered(ranked, cal.choice_floor)
+    if choices and cal.chooser.probability(features) >= cal.choices_at:
         return Decision("choices", confidence, top, choices)
     return Decision("none", confidence, top, ())
