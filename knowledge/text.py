@@ -69,6 +69,7 @@ PHRASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\bec2s\b", " ec2 instances "),
         (r"\btf\b", " terraform "),
         (r"\blt\b", " launch template "),
+        (r"\bcp\b", " copy "),
         (r"\bpv\b", " paravirtual "),
         (r"\bsgs?\b", " security group "),
     )

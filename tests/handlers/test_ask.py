@@ -201,6 +201,7 @@ def test_a_capacity_question_gets_the_entry_on_containers_per_host(question):
         ("scratch", "reduce-docker-image-size", "FROM scratch"),
         ("publish a port from my container on ec2", "install-docker-on-ec2", "security group"),
         ("hvm vs pv", "ami-metadata", "paravirtual"),  # chat shorthand: "pv" is read as "paravirtual"
+        ("cp my ami to eu-west-1", "copy-ami", "copy-image"),  # "cp" is read as "copy"
     ],
 )
 def test_a_tool_a_shorthand_or_a_port_question_gets_the_entry_that_explains_it(question, entry, says):
