@@ -82,22 +82,23 @@ def calibrate(entries: Sequence[Entry], outside: Sequence[str], questions: Seque
     searched = [q for q in questions if q.half == "tune" and is_english(q.q) and off_topic(q.q) is None]
     tune = [Example(q.right, q, *index.search(q.q)) for q in searched]
     ranker = _fit_ranker([e for e in curated if not e.outside])
-    rows = {id(e): judge_features(e.query, ranked) for e in [*curated, *tune] if (ranked := rank(e.candidates, ranker))}
-    labelled = [e for e in [*curated, *tune] if id(e) in rows]
+    ranked = {id(e): r for e in [*curated, *tune] if (r := rank(e.candidates, ranker))}  # each ranked once
+    labelled = [e for e in [*curated, *tune] if id(e) in ranked]
+    rows = {id(e): judge_features(e.query, ranked[id(e)]) for e in labelled}
+    offers = {id(e): [m.entry.id for m in offered(ranked[id(e)], CHOICE_FLOOR)] for e in labelled}
+    top_right = {id(e): ranked[id(e)][0].entry.id in e.right for e in labelled}  # what the judge learns
+    holds_right = {id(e): bool(e.right & set(offers[id(e)])) for e in labelled}  # what the chooser learns
+    folds = {id(e): _fold("tune", e.question.q) for e in tune if e.question}
     judged: list[Judged] = []
-    for fold in range(FOLDS):  # the tuning questions' probabilities come from judges that did not see them
-        held = [e for e in tune if _fold("tune", e.question.q) == fold and id(e) in rows]  # type: ignore[union-attr]
-        seen = [e for e in labelled if e.question is None or _fold("tune", e.question.q) != fold]
-        fold_judge = _fit_judge(seen, rows, ranker)
-        fold_chooser = _fit_chooser(seen, rows, ranker)
-        for e in held:
-            ranked = rank(e.candidates, ranker)
-            row = rows[id(e)]
-            ids = [m.entry.id for m in offered(ranked, CHOICE_FLOOR)]
-            confidence, holds = fold_judge.probability(row), fold_chooser.probability(row)
-            judged.append(Judged(e.question, confidence, ranked[0].entry.id, ids, holds))  # type: ignore[arg-type]
-    judge = _fit_judge(labelled, rows, ranker)
-    chooser = _fit_chooser(labelled, rows, ranker)
+    for fold in range(FOLDS):  # the tuning questions' probabilities come from models that did not see them
+        seen = [e for e in labelled if folds.get(id(e)) != fold]  # every curated example, the other folds
+        fold_judge, fold_chooser = _fit(seen, rows, top_right), _fit(seen, rows, holds_right)
+        for e in labelled:
+            if e.question and folds[id(e)] == fold:
+                row, top = rows[id(e)], ranked[id(e)][0].entry.id
+                confidence, holds = fold_judge.probability(row), fold_chooser.probability(row)
+                judged.append(Judged(e.question, confidence, top, offers[id(e)], holds))
+    judge, chooser = _fit(labelled, rows, top_right), _fit(labelled, rows, holds_right)
     answer_at = _answer_threshold(judged)
     below = [j for j in judged if j.confidence < answer_at]
     choices_at = _choices_threshold(below)
@@ -136,25 +137,16 @@ def _fold(*key: str) -> int:
     return int(hashlib.sha256("\0".join(key).encode()).hexdigest(), 16) % FOLDS
 
 
-def _fit_judge(examples: Sequence[Example], rows: dict[int, list[float]], ranker: Logistic) -> Logistic:
-    """Whether the top-ranked entry is right, from real questions and curated examples alike.
+def _fit(examples: Sequence[Example], rows: dict[int, list[float]], labels: dict[int, bool]) -> Logistic:
+    """The judge (is the top entry right?) or the chooser (do the choices hold it?), from the same features.
 
-    Training only on the tuning questions, or weighting them up to match the curated examples, scored
-    lower on the tuning objective (71.5 and 83 against 89 when measured), so every example counts once.
+    Real questions and curated examples alike: training the judge only on the tuning questions, or
+    weighting them up to match the curated examples, scored lower on the tuning objective (71.5 and 83
+    against 89 when measured), so every example counts once. Offering choices by the judge's probability
+    (before the chooser) offered them to 7 of 68 out-of-scope tuning questions; by the chooser's, to 1,
+    with as many right entries among them.
     """
-    labels = [rank(e.candidates, ranker)[0].entry.id in e.right for e in examples]
-    return fit(JUDGE_FEATURES, [rows[id(e)] for e in examples], labels)
-
-
-def _fit_chooser(examples: Sequence[Example], rows: dict[int, list[float]], ranker: Logistic) -> Logistic:
-    """Whether a "did you mean" would hold the right entry, from the judge's features.
-
-    Offering choices where the top entry is unlikely to be right (the judge's probability, as before)
-    offered them to 7 of 68 out-of-scope tuning questions; asking whether the choices hold the right
-    one offers them to 1, with as many right entries among them.
-    """
-    labels = [bool(e.right & {m.entry.id for m in offered(rank(e.candidates, ranker), CHOICE_FLOOR)}) for e in examples]
-    return fit(JUDGE_FEATURES, [rows[id(e)] for e in examples], labels)
+    return fit(JUDGE_FEATURES, [rows[id(e)] for e in examples], [labels[id(e)] for e in examples])
 
 
 def write(data: dict[str, Any], path: Path = CALIBRATION) -> None:
@@ -178,26 +170,26 @@ def _fit_ranker(examples: Sequence[Example]) -> Logistic:
 def _answer_value(judged: Sequence[Judged], t: float) -> float:
     """Right answers at cut `t`, less the cost of the wrong and the out-of-scope ones."""
     total = 0.0
-    for question, p, top, _ids, _holds in judged:
-        if p < t:
+    for j in judged:
+        if j.confidence < t:
             continue
-        if question.out_of_scope:
+        if j.question.out_of_scope:
             total -= COST_OUTSIDE
         else:
-            total += 1.0 if top in question.right else -COST_WRONG
+            total += 1.0 if j.top in j.question.right else -COST_WRONG
     return total
 
 
 def _choices_value(judged: Sequence[Judged], t: float) -> float:
     """Choices that hold the right entry at cut `t`, less the cost of useless ones."""
     total = 0.0
-    for question, _p, _top, ids, p in judged:
-        if p < t or not ids:
+    for j in judged:
+        if j.holds < t or not j.choices:
             continue
-        if question.out_of_scope:
+        if j.question.out_of_scope:
             total -= COST_OUTSIDE_CHOICES
         else:
-            total += 1.0 if question.right & set(ids) else -COST_USELESS_CHOICES
+            total += 1.0 if j.question.right & set(j.choices) else -COST_USELESS_CHOICES
     return total
 
 

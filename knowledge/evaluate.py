@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.base import ROOT, KnowledgeError, load_entries
-from knowledge.confidence import Decision
+from knowledge.confidence import CHOICES, Decision
 
 QUESTIONS = ROOT.parent / "tests" / "knowledge" / "questions.jsonl"
 HALVES = ("tune", "measured")
@@ -98,7 +98,7 @@ class Score:
                 self.misses.append(f"out of scope, answered {answered}: {question.q}")
             return
         self.in_scope += 1
-        ranked = [m.entry.id for m in decision.ranked[:3]]
+        ranked = [m.entry.id for m in decision.ranked[:CHOICES]]
         self.first += bool(ranked) and ranked[0] in question.right
         self.top3 += bool(question.right & set(ranked))
         self.right += answered in question.right
