@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,8 @@ from bot.core.markup import Mrkdwn
 from bot.core.paths import log_file, shown
 from bot.core.reply import Reply
 from bot.core.terminal import render_text
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.framework.context import Context
@@ -234,6 +238,19 @@ def _print_reply(reply: Reply, as_json: bool) -> None:
         print(render_text(reply, color=sys.stdout.isatty()))
 
 
+def _load_knowledge() -> None:
+    """The search index and the sentence model, before the first question: a first `/image ask` must
+    not wait for them (building the index afresh takes 20 s; from its cache, a tenth of that), and a
+    missing model stops the start with a ConfigError saying how to install it."""
+    from knowledge.answers import index
+    from knowledge.embed import encoder
+
+    started = time.monotonic()
+    index()
+    encoder()
+    log.info("knowledge base ready", extra={"seconds": round(time.monotonic() - started, 2)})
+
+
 def _slack_settings(*required: str) -> Settings:
     settings = load_settings()
     settings.require(*required)
@@ -247,6 +264,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.worker.reaper import start_reaper
 
     settings = _slack_settings("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    _load_knowledge()
     services = Services(settings)
     start_reaper(settings, services)  # Slack processes reap too: a dead job is reported even with no worker left
     return run_http(settings, services)
@@ -258,6 +276,7 @@ def cmd_socket(args: argparse.Namespace) -> int:
     from bot.worker.reaper import start_reaper
 
     settings = _slack_settings("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN")
+    _load_knowledge()
     services = Services(settings)
     start_reaper(settings, services)
     return run_socket(settings, services)

