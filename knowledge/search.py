@@ -33,7 +33,6 @@ B = 0.75
 FIELD_WEIGHTS = {"title": 3, "questions": 2, "tags": 2, "answer": 1}
 TYPO_WEIGHT = 0.8
 STOPWORD_WEIGHT = 0.3
-NEAREST_IN_MEANING = 5  # entries closest in meaning are candidates even when they share no word
 STOP_STEMS = frozenset(text.stem(w) for w in STOPWORDS)
 
 
@@ -193,8 +192,7 @@ class Index:
             [t for t, w in terms.items() if w >= TYPO_WEIGHT and "~" not in t],
             *self.meaning.closest(question),
         )
-        nearest = sorted((o for o in asked.meaning if o >= 0), key=lambda o: -asked.meaning[o])[:NEAREST_IN_MEANING]
-        docs = set(scores) | {self.owners[p] for p in asked.chars if self.owners[p] >= 0} | set(nearest)
+        docs = set(scores) | {self.owners[p] for p in asked.chars if self.owners[p] >= 0}
         candidates = [Candidate(self.entries[d], self._signals(d, scores.get(d, 0.0), asked)) for d in docs]
         unknown = [t for t in asked.terms if t not in self.postings]
         asked_terms = asked.terms

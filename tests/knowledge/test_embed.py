@@ -33,7 +33,7 @@ def test_a_batch_gives_each_text_the_vector_it_gets_alone():
 
 
 def test_meaning_finds_the_entry_when_the_words_differ():
-    # "box", "space" and "pulled images": the entry says "instance", "disk" and "image cache"
+    # "box" and "space": the entry says "instance" and "disk"; without meaning this got a "did you mean"
     answer = answers.find_answer("my box keeps running out of space because of old pulled images")
     assert answer.match is not None and answer.match.entry.id == "containers-on-ec2-hosts"
 
