@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import BOT_TOKEN, free_port
+from tests.support.knowledge import cache_the_index
 from tests.support.signing import SIGNING_SECRET
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,6 +44,7 @@ class ServeProcess:
             **{k: v for k, v in (("AWS_ENDPOINT_URL", settings.aws_endpoint_url),) if v},
             **env,
         }
+        cache_the_index()
         with self.log.open("w") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "bot.cli", "serve"], env=environment, cwd=REPO, stderr=out, stdout=out

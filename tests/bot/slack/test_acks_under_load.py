@@ -26,6 +26,7 @@ from bot.services import Services
 from tests.conftest import BOT_TOKEN, free_port
 from tests.support.ack_load import SLOW, ack_text, post, send_load, stop_app
 from tests.support.ec2 import create_ami
+from tests.support.knowledge import cache_the_index
 from tests.support.signing import SIGNING_SECRET
 from tests.support.slack_api import SlackStandIn
 from tests.support.slow_aws import SlowProxy
@@ -79,6 +80,7 @@ def serve(redis_url: str, slow_aws: SlowProxy, slack_api: SlackStandIn, tmp_path
         IMAGEBOT_DEFAULT_REGION="us-east-1",
     )
     log_path = tmp_path / "serve.log"
+    cache_the_index()
     with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would stall the server's logging
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT

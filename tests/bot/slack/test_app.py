@@ -2,6 +2,7 @@ import json
 import threading
 import time
 
+from tests.support.knowledge import cache_the_index
 from tests.support.signing import action_body, dm_body, mention_body, send, slash_command_body
 
 
@@ -122,6 +123,7 @@ def test_imagebot_serve_answers_signed_requests_over_http(settings, slack_api):
         "PORT": str(port),
         "REDIS_URL": settings.redis_url,
     }
+    cache_the_index()
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, stderr=subprocess.PIPE)
     body = slash_command_body("help", slack_api.response_url()).encode()
 

@@ -24,6 +24,7 @@ import pytest
 
 from bot.core.config import Settings
 from tests.conftest import APP_TOKEN, BOT_TOKEN, free_port, unavailable
+from tests.support.knowledge import cache_the_index
 from tests.support.signing import event_callback as signed_event_callback
 from tests.support.signing import slash_command_fields
 from tests.support.slack_api import Call, SlackStandIn
@@ -96,6 +97,7 @@ def bot(settings: Settings, socket_mode: SocketModeServer, tmp_path: Path) -> It
 def start_bot(env: dict[str, str], socket_mode: SocketModeServer, tmp_path: Path) -> BotProcess:
     """Start `imagebot socket` and wait until it reads its first connection."""
     log_path = tmp_path / "imagebot-socket.log"
+    cache_the_index()
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "socket"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
