@@ -202,6 +202,8 @@ def test_a_capacity_question_gets_the_entry_on_containers_per_host(question):
         ("publish a port from my container on ec2", "install-docker-on-ec2", "security group"),
         ("hvm vs pv", "ami-metadata", "paravirtual"),  # chat shorthand: "pv" is read as "paravirtual"
         ("cp my ami to eu-west-1", "copy-ami", "copy-image"),  # "cp" is read as "copy"
+        # a new hire's word: it once got a "did you mean" of golden-AMI procedures, none saying what one is
+        ("new here: what do people mean by a golden ami", "why-custom-ami", "A *golden AMI* (a *golden image*) is"),
     ],
 )
 def test_a_tool_a_shorthand_or_a_port_question_gets_the_entry_that_explains_it(question, entry, says):

@@ -53,7 +53,7 @@ def test_out_of_scope_questions_get_no_answer():
 # Floors on the measured half, at or one question under its figures when the calibration was last fitted:
 # a change that scores lower fails here. (Changes are chosen on the tuning half; the targets are
 # 97% right, 99% among choices, 100% declined; `imagebot kb eval` says how far off.)
-FLOOR_RIGHT = 0.76  # at least 132 of 173 (now 133)
+FLOOR_RIGHT = 0.765  # at least 133 of 173 (now 134)
 FLOOR_AMONG = 0.93  # at least 161 of 173 (now 162)
 FLOOR_DECLINED = 0.95  # at least 63 of 66 (now 63)
 CEILING_FALSE_HOPES = 3  # out-of-scope questions offered a "did you mean" (now 2; 7 before the chooser)
