@@ -240,7 +240,7 @@ def _print_reply(reply: Reply, as_json: bool) -> None:
 
 def _load_knowledge() -> None:
     """The search index and the sentence model, before the first question: a first `/image ask` must
-    not wait for them (building the index afresh takes 20 s; from its cache, a tenth of that), and a
+    not wait for them (building the index afresh takes about 16 s; from its cache, about 0.2 s), and a
     missing model stops the start with a ConfigError saying how to install it."""
     from knowledge.answers import index
     from knowledge.embed import encoder

@@ -92,16 +92,16 @@ class Encoder:
         x = w["embeddings.word_embeddings.weight"][tokens]
         x = x + w["embeddings.position_embeddings.weight"][:length] + w["embeddings.token_type_embeddings.weight"][0]
         x = _norm(x, w, "embeddings.LayerNorm")
-        hidden = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)  # padding is never attended to
+        padding = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)  # added to attention scores: never attended to
         for n in range(LAYERS):
-            x = _layer(x, w, f"encoder.layer.{n}.", hidden)
+            x = _layer(x, w, f"encoder.layer.{n}.", padding)
         pooled = (x * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
 def _layer(
-    x: NDArray[np.float32], w: dict[str, NDArray[np.float32]], p: str, hidden: NDArray[np.float32]
+    x: NDArray[np.float32], w: dict[str, NDArray[np.float32]], p: str, padding: NDArray[np.float32]
 ) -> NDArray[np.float32]:
     """One encoder layer: self-attention over the batch's tokens, then the feed-forward block."""
     import numpy as np
@@ -116,7 +116,7 @@ def _layer(
     q, k, v = heads("attention.self.query"), heads("attention.self.key"), heads("attention.self.value")
     scores = q @ np.ascontiguousarray(k.transpose(0, 1, 3, 2))
     scores *= np.float32(1.0 / math.sqrt(size))
-    scores += hidden
+    scores += padding
     scores -= scores.max(axis=-1, keepdims=True)
     np.maximum(scores, -80.0, out=scores)  # no subnormals (they are many times slower); exp(-80) ≈ 0
     np.exp(scores, out=scores)
@@ -187,13 +187,13 @@ def encode_known(texts: Sequence[str]) -> NDArray[np.float32]:
     """
     import numpy as np
 
+    if not texts:
+        return np.zeros((0, WIDTH), dtype=np.float32)
     with _encoder_lock:
         missing = [t for t in dict.fromkeys(texts) if t not in _known]
-    if missing:
+    if missing:  # encoded outside the lock: encoder() takes it to load the model
         rows = encoder().encode(missing)
         with _encoder_lock:
             _known.update(zip(missing, rows, strict=True))
     with _encoder_lock:
-        if not texts:
-            return np.zeros((0, WIDTH), dtype=np.float32)
         return np.stack([_known[t] for t in texts])

@@ -181,6 +181,7 @@ class Index:
     def search(self, question: str) -> tuple[Query, list[Candidate]]:
         """The question's own signals, and every entry that shares anything with it (unordered)."""
         spelled, fixed = self.spell(question)
+        meaning, answer_meaning = self.meaning.closest(question)  # the question as typed: the model reads it whole
         terms = self.query_terms(spelled, fixed)
         scores = self.full.scores(terms)
         asked = Asked(
@@ -190,7 +191,8 @@ class Index:
             self._chars(text.trigrams(spelled)),
             self.bayes.scores(spelled),
             [t for t, w in terms.items() if w >= TYPO_WEIGHT and "~" not in t],
-            *self.meaning.closest(question),
+            meaning,
+            answer_meaning,
         )
         docs = set(scores) | {self.owners[p] for p in asked.chars if self.owners[p] >= 0}
         candidates = [Candidate(self.entries[d], self._signals(d, scores.get(d, 0.0), asked)) for d in docs]
@@ -303,9 +305,9 @@ class Meaning:
         """Cosine with each owner's closest phrasing, and with each entry's title and answer."""
         import numpy as np
 
-        vector = encoder().encode([question])[0]
         if not self.starts:
             return {}, []
+        vector = encoder().encode([question])[0]
         best = np.maximum.reduceat(self.phrasings @ vector, self.starts)
         return dict(zip(self.groups, best.tolist(), strict=True)), (self.answers @ vector).tolist()
 
