@@ -38,7 +38,7 @@ HOME_REGION = "us-east-1"
 EXPECTED_REGIONS = ("us-east-1", "eu-west-1", "us-west-2", "ap-southeast-2")
 ID_SEED = 14  # moto's ids follow from this seed: change it and the README's tour ids change too
 # The estate's ids on every start (tests/bot/test_sandbox.py checks them; the README's tour uses them).
-TOUR_AMI = "ami-46bcf4c57c3acd4a0"  # web-base-2026.11.20 in us-east-1, with copies in three regions
+TOUR_AMI = "ami-c138bdd4e7245407b"  # web-base-2026.11.20 in us-east-1, with copies in three regions
 DOCKER_PROBE_SECONDS = 1.0
 
 
@@ -69,13 +69,23 @@ class SandboxAws:
         self.server.start()
         host, port = self.server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
-        # moto's documented reset and seed endpoints: every id it makes from here on is the same on every start.
-        # The reset first: moto's state is per process, and a region made before the seed (another moto in this
-        # process) would not draw its default VPC's ids from the seeded generator, shifting every id after it.
-        for action in ("reset", f"seed?a={ID_SEED}"):
-            request = urllib.request.Request(f"{self.endpoint_url}/moto-api/{action}", method="POST")
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                answer.read()
+        # moto's state is per process: another moto in this process (a test's) must not leave its AMIs here.
+        self._call("reset")
+
+    def seed_ids(self) -> None:
+        """Seed moto's id generator (its documented endpoint): every id made from here on is the same on every start.
+
+        Call it once the regions the estate uses exist. moto makes a region on its first request, and with
+        it that region's default VPC and its copy of the public AMIs, each with a volume and a snapshot:
+        some 370,000 draws that change with every moto release's AMI data (5.2.5 to 5.2.6 moved them).
+        Seeded after that, the ids depend only on the estate's own requests.
+        """
+        self._call(f"seed?a={ID_SEED}")
+
+    def _call(self, action: str) -> None:
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/{action}", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            answer.read()
 
     def stop(self) -> None:
         self.server.stop()
@@ -96,6 +106,18 @@ def sandbox_settings(endpoint_url: str) -> Settings:
         REDIS_URL="redis://sandbox/0",
         IMAGEBOT_POLICY_FILE=os.environ.get("IMAGEBOT_POLICY_FILE") or str(EXAMPLE_POLICY),
     )
+
+
+def estate_regions() -> tuple[str, ...]:
+    """The regions the estate has AMIs in, home first."""
+    copies = (region for image in ESTATE for region in image.copies)
+    return tuple(dict.fromkeys((HOME_REGION, *copies)))
+
+
+def make_regions(services: Services) -> None:
+    """One request to each region the estate uses, so moto makes them (and their default resources) now."""
+    for region in estate_regions():
+        services.ec2(region).describe_images(Owners=["self"])
 
 
 def seed_estate(services: Services) -> dict[str, str]:
@@ -211,6 +233,8 @@ def build_sandbox() -> Sandbox:
     aws = SandboxAws()
     settings = sandbox_settings(aws.endpoint_url)
     services = Services(settings, redis_client=fakeredis.FakeRedis())
+    make_regions(services)
+    aws.seed_ids()
     seed_estate(services)
     found = docker_host(settings)
     if found is None:

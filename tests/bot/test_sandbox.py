@@ -2,6 +2,9 @@ import os
 import re
 import subprocess
 import sys
+from unittest import mock
+
+from moto.ec2.models import amis
 
 from bot.sandbox import ESTATE, HOME_REGION, TOUR_AMI, build_sandbox
 
@@ -36,6 +39,18 @@ def test_sandbox_seeds_a_realistic_estate():
         assert web["SourceImageRegion"] == HOME_REGION
         services.redis.set("k", "v")
         assert services.redis.get("k") == b"v"
+    finally:
+        sandbox.stop()
+
+
+def test_the_tour_ids_survive_a_moto_release_with_other_public_amis():
+    """Each moto release ships new public AMI data; the README's ids must not move with it (5.2.6 moved them)."""
+    fewer = amis.AMIS[: len(amis.AMIS) // 2]
+    with mock.patch.object(amis, "AMIS", fewer):
+        sandbox = build_sandbox()
+    try:
+        home = sandbox.services.ec2(HOME_REGION).describe_images(Owners=["self"])["Images"]
+        assert {i["Name"]: i["ImageId"] for i in home}["web-base-2026.11.20"] == TOUR_AMI
     finally:
         sandbox.stop()
 
